@@ -1,0 +1,121 @@
+"""Sign-in, sessions, users and API keys."""
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loadbay.auth import repository
+from loadbay.auth.models import ApiKey, AuthSession, LoginFailure, User
+from loadbay.config import Settings
+from loadbay.core.actor import Actor, Principal, Role
+from loadbay.core.security import hash_password, new_token, token_hash, verify_password
+from loadbay.db import utcnow
+from loadbay.errors import Conflict, NotFound, TooManyRequests, Unauthorized
+
+API_KEY_PREFIX = "lb_"
+
+
+async def login(session: AsyncSession, *, email: str, password: str, settings: Settings) -> tuple[User, str]:
+    """Check the credentials; return the user and a new session token (for the cookie)."""
+    email = email.strip().lower()
+    now = utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    failures, oldest = await repository.recent_failures(session, email, now - window)
+    if failures >= settings.login_max_failures:
+        retry = math.ceil(((oldest or now) + window - now).total_seconds()) if oldest else 60
+        raise TooManyRequests(
+            "Too many failed sign-ins for this account; try again later.",
+            headers={"Retry-After": str(max(retry, 1))},
+        )
+    user = await repository.user_by_email(session, email)
+    ok = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        session.add(LoginFailure(email=email, at=now))
+        await session.flush()
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+    await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    token = new_token()
+    session.add(
+        AuthSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            expires_at=now + timedelta(hours=settings.session_ttl_hours),
+        )
+    )
+    await session.flush()
+    return user, token
+
+
+async def logout(session: AsyncSession, *, token: str) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+
+
+async def principal_from_session(session: AsyncSession, token: str) -> Principal | None:
+    user = await repository.user_by_session_token(session, token_hash(token), utcnow())
+    return Principal(user_id=user.id) if user else None
+
+
+async def principal_from_api_key(session: AsyncSession, token: str) -> Principal | None:
+    # Token shape: lb_<prefix>_<secret>; the prefix finds the row, the hash proves the secret.
+    if not token.startswith(API_KEY_PREFIX):
+        return None
+    prefix = token[len(API_KEY_PREFIX) :].split("_", 1)[0]
+    key = await repository.api_key_by_prefix(session, prefix)
+    if key is None or key.revoked_at is not None or key.token_hash != token_hash(token):
+        return None
+    key.last_used_at = utcnow()
+    return Principal(
+        user_id=None, api_key_id=key.id, api_key_workspace_id=key.workspace_id, api_key_role=Role(key.role)
+    )
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str, name: str = "") -> User:
+    email = email.strip().lower()
+    if await repository.user_by_email(session, email):
+        raise Conflict(f"A user with email {email} already exists.", code="user_exists")
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def set_password(session: AsyncSession, *, email: str, password: str) -> User:
+    user = await repository.user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No user with email {email}.")
+    user.password_hash = hash_password(password)
+    await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    return user
+
+
+async def create_api_key(session: AsyncSession, *, actor: Actor, name: str, role: Role) -> tuple[ApiKey, str]:
+    if not actor.role.allows(role):
+        raise Conflict("An API key cannot have a higher role than its creator.", code="role_too_high")
+    prefix = new_token(6).replace("_", "x").replace("-", "y")[:8]
+    token = f"{API_KEY_PREFIX}{prefix}_{new_token(32)}"
+    key = ApiKey(
+        workspace_id=actor.workspace_id,
+        name=name,
+        role=role.value,
+        prefix=prefix,
+        token_hash=token_hash(token),
+        created_by_id=actor.user_id,
+    )
+    session.add(key)
+    await session.flush()
+    return key, token
+
+
+async def list_api_keys(session: AsyncSession, *, actor: Actor) -> list[ApiKey]:
+    return await repository.api_keys_of(session, actor.workspace_id)
+
+
+async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: int) -> None:
+    key = await session.get(ApiKey, key_id)
+    if key is None or key.workspace_id != actor.workspace_id:
+        raise NotFound(f"API key {key_id} not found.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    await session.flush()

@@ -1,0 +1,209 @@
+"""The `loadbay` command: serve, worker, migrate, schema, users, api-keys."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loadbay import bootstrap
+from loadbay.config import Settings, get_settings
+from loadbay.core.actor import Actor, Principal, Role
+from loadbay.db import make_engine, make_sessionmaker, session_scope
+from loadbay.errors import AppError
+
+app = typer.Typer(help="Loadbay: self-hosted data imports.", no_args_is_help=True, add_completion=False)
+schema_app = typer.Typer(help="Entities and fields.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for programs.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="api-keys")
+console = Console()
+err = Console(stderr=True)
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
+    settings = settings or get_settings()
+
+    async def main() -> T:
+        engine = make_engine(settings)
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                return await fn(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except AppError as e:
+        err.print(f"[red]error:[/red] {e.detail}")
+        for f in e.fields:
+            err.print(f"  {f.field}: {f.message}")
+        raise typer.Exit(2) from None
+
+
+def migrate_db(settings: Settings | None = None) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    settings = settings or get_settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.cmd_opts = type("Opts", (), {"x": [f"url={settings.resolved_database_url}"]})()  # type: ignore[assignment]
+    command.upgrade(cfg, "head")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    migrate_db()
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option(help="On first start, apply examples/catalog.yaml.")] = False,
+    workers: Annotated[int, typer.Option(help="API processes (production).")] = 1,
+) -> None:
+    """Migrate, create the first admin if needed, and serve the API and the web app."""
+    import uvicorn
+
+    settings = get_settings()
+    migrate_db(settings)
+
+    async def first(session: AsyncSession) -> bootstrap.FirstStart | None:
+        fs = await bootstrap.first_start(session, email=settings.admin_email, password=settings.admin_password)
+        if fs and demo:
+            await bootstrap.apply_schema_file(session, workspace_id=fs.workspace_id,
+                                              path=bootstrap.EXAMPLES / "catalog.yaml")
+        return fs
+
+    fs = _run(first, settings)
+    h, p = host or settings.host, port or settings.port
+    if fs:
+        console.rule("[bold]Loadbay first start")
+        console.print(f"Workspace created; sign in at http://{h}:{p} as")
+        console.print(f"  email:    [bold]{fs.email}[/bold]")
+        if fs.generated:
+            console.print(f"  password: [bold]{fs.password}[/bold]   (shown once; change it with "
+                          "`loadbay users set-password`)")
+        else:
+            console.print("  password: the one in LOADBAY_ADMIN_PASSWORD")
+        if demo:
+            console.print("The demo schema (examples/catalog.yaml) is applied.")
+        console.rule()
+    uvicorn.run("loadbay.main:create_app", factory=True, host=h, port=p, workers=workers,
+                log_level=settings.log_level.lower(), proxy_headers=True)
+
+
+@app.command()
+def worker() -> None:
+    """Run an arq worker (needs LOADBAY_REDIS_URL)."""
+    settings = get_settings()
+    if not settings.redis_url:
+        err.print("[red]error:[/red] set LOADBAY_REDIS_URL; without Redis, jobs run inside `loadbay serve`.")
+        raise typer.Exit(2)
+    from loadbay.worker.arq_worker import run
+
+    run(settings)
+
+
+@schema_app.command("apply")
+def schema_apply(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Schema YAML file.")],
+    workspace: Annotated[int, typer.Option(help="Workspace id.")] = 1,
+    dry_run: Annotated[bool, typer.Option(help="Report what would change, change nothing.")] = False,
+) -> None:
+    """Create or update the entities and fields of a schema file (idempotent)."""
+    migrate_db()
+    result = _run(lambda s: bootstrap.apply_schema_file(s, workspace_id=workspace, path=file, dry_run=dry_run))
+    table = Table("entity", "field", "action", "changed")
+    for c in result.changes:
+        if c.action != "unchanged":
+            table.add_row(c.entity, c.field or "", c.action.value, ", ".join(c.changed))
+    if table.row_count:
+        console.print(table)
+    prefix = "would change" if dry_run else "applied"
+    console.print(f"{prefix}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Email (the login).")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          envvar="LOADBAY_NEW_USER_PASSWORD")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    workspace: Annotated[int | None, typer.Option(help="Add to this workspace.")] = None,
+    role: Annotated[Role, typer.Option(help="Role in that workspace.")] = Role.editor,
+) -> None:
+    """Create a user, optionally as a member of a workspace."""
+    from loadbay.auth import service as auth_service
+    from loadbay.workspaces import service as workspace_service
+
+    if len(password) < 8:
+        err.print("[red]error:[/red] the password needs at least 8 characters")
+        raise typer.Exit(2)
+
+    async def go(session: AsyncSession) -> None:
+        await auth_service.create_user(session, email=email, password=password, name=name)
+        if workspace is not None:
+            await workspace_service.resolve_actor(session, principal=Principal(user_id=None, api_key_workspace_id=workspace,
+                                                                               api_key_role=Role.admin),
+                                                  workspace_id=workspace)
+            await workspace_service.add_member(session, workspace_id=workspace, email=email, role=role)
+
+    migrate_db()
+    _run(go)
+    console.print(f"user {email.lower()} created" + (f" ({role.value} in workspace {workspace})" if workspace else ""))
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Option(help="Email (the login).")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          envvar="LOADBAY_NEW_USER_PASSWORD")],
+) -> None:
+    """Set a user's password (signs out their sessions)."""
+    from loadbay.auth import service as auth_service
+
+    if len(password) < 8:
+        err.print("[red]error:[/red] the password needs at least 8 characters")
+        raise typer.Exit(2)
+    _run(lambda s: auth_service.set_password(s, email=email, password=password))
+    console.print("password changed")
+
+
+@keys_app.command("create")
+def api_keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    workspace: Annotated[int, typer.Option(help="Workspace id.")] = 1,
+    role: Annotated[Role, typer.Option(help="Role the key acts with.")] = Role.editor,
+) -> None:
+    """Create an API key and print its token (shown once)."""
+    from loadbay.auth import service as auth_service
+    from loadbay.workspaces import service as workspace_service
+
+    async def go(session: AsyncSession) -> str:
+        system = Principal(user_id=None, api_key_workspace_id=workspace, api_key_role=Role.admin)
+        actor = await workspace_service.resolve_actor(session, principal=system, workspace_id=workspace)
+        _, token = await auth_service.create_api_key(session, actor=Actor(system, actor.workspace_id, Role.admin),
+                                                     name=name, role=role)
+        return token
+
+    migrate_db()
+    console.print(_run(go), soft_wrap=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,45 @@
+"""Settings, read from the environment (prefix ``LOADBAY_``) or a ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOADBAY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".loadbay"), description="Where the SQLite file and uploads live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file under the data directory."
+    )
+    redis_url: str | None = Field(None, description="Redis for arq workers; unset: jobs run in-process.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (behind HTTPS).")
+    session_ttl_hours: int = 24 * 14
+    login_max_failures: int = Field(10, description="Failed logins per email per window before 429.")
+    login_window_seconds: int = 900
+    max_upload_bytes: int = 2 * 1024**3
+    page_max: int = 1000
+    db_pool_size: int = 10
+    static_dir: Path | None = Field(None, description="Built web app; default: frontend/dist if present.")
+    log_level: str = "INFO"
+    admin_email: str | None = Field(None, description="First admin's email on first start.")
+    admin_password: str | None = Field(None, description="First admin's password on first start.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'loadbay.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

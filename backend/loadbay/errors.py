@@ -1,0 +1,97 @@
+"""One error model: every 4xx/5xx body is ``{"error": code, "detail": text, "fields": [...]}``."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending input, e.g. `data.price`.")
+    code: str = Field(description="Machine-readable rule that was broken, e.g. `max_length`.")
+    message: str = Field(description="What was expected, in words.")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Machine-readable error code, e.g. `not_found`.")
+    detail: str = Field(description="Human-readable explanation.")
+    fields: list[FieldError] = Field(default_factory=list, description="Per-field problems, if any.")
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        fields: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.fields = fields or []
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        return ErrorBody(error=self.code, detail=self.detail, fields=self.fields).model_dump()
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class TooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+
+
+class Invalid(AppError):
+    status_code = 422
+    code = "invalid"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+def _resp(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERR_400 = {400: _resp("Malformed request")}
+ERR_401 = {401: _resp("Not signed in, or the API key is unknown or revoked")}
+ERR_403 = {403: _resp("The caller's role does not allow this")}
+ERR_404 = {404: _resp("Not found in this workspace")}
+ERR_409 = {409: _resp("Conflicts with the current state")}
+ERR_412 = {412: _resp("The record changed since the given version (If-Match)")}
+ERR_422 = {422: _resp("Validation failed; `fields` names each problem")}
+ERR_429 = {429: _resp("Too many attempts; see Retry-After")}
+
+# Declared on every operation of an authenticated router.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {**ERR_400, **ERR_401, **ERR_403, **ERR_404, **ERR_422}

@@ -1,0 +1,131 @@
+"""The ASGI application: lifespan, routers, error handlers, metrics, and the web app."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from loadbay import __version__
+from loadbay.api import api_router
+from loadbay.config import Settings, get_settings
+from loadbay.core.metrics import metrics_middleware
+from loadbay.db import make_engine, make_sessionmaker
+from loadbay.errors import AppError, ErrorBody, FieldError
+from loadbay.worker.backend import make_backend
+
+log = structlog.get_logger()
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 406: "not_acceptable", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def _error(status: int, code: str, detail: str, fields: list[FieldError] | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=code, detail=detail, fields=fields or [])
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        return _error(exc.status_code, exc.code, exc.detail, exc.fields, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [FieldError(field=_loc(tuple(e.get("loc", ()))), code=str(e.get("type", "invalid")),
+                             message=str(e.get("msg", "invalid"))) for e in exc.errors()]
+        detail = "; ".join(f"{f.field}: {f.message}" for f in fields[:5]) or "Invalid request."
+        return _error(422, "invalid", detail, fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=repr(exc))
+        return _error(500, "internal_error", "Something went wrong on the server; it has been logged.")
+
+
+def _static_dir(settings: Settings) -> Path | None:
+    candidates = [settings.static_dir] if settings.static_dir else []
+    candidates.append(Path(__file__).resolve().parents[2] / "frontend" / "dist")
+    return next((c for c in candidates if c and (c / "index.html").is_file()), None)
+
+
+def install_spa(app: FastAPI, dist: Path) -> None:
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+    index = dist / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> Response:
+        if path.startswith("api/"):
+            return _error(404, "not_found", f"No API route /{path}.")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_engine = engine is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        eng = engine if engine is not None else make_engine(settings)
+        app.state.engine = eng
+        app.state.sessionmaker = make_sessionmaker(eng)
+        app.state.jobs = make_backend(settings.redis_url, app.state.sessionmaker)
+        await app.state.jobs.start()
+        try:
+            yield
+        finally:
+            await app.state.jobs.close()
+            if owns_engine:
+                await eng.dispose()
+
+    app = FastAPI(
+        title="Loadbay",
+        version=__version__,
+        summary="Self-hosted data imports: upload, map, review, commit — and the records after.",
+        description="Sign in with a session cookie (web app) or send `Authorization: Bearer <API key>`. "
+        "Every error body is `{error, detail, fields}`.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    if engine is not None:
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+    install_error_handlers(app)
+    app.middleware("http")(metrics_middleware)
+    app.include_router(api_router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    dist = _static_dir(settings)
+    if dist is not None:
+        install_spa(app, dist)
+    return app

@@ -1,0 +1,22 @@
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from loadbay.deps import DbSession
+
+router = APIRouter(tags=["meta"])
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok` when the API can reach its database.")
+    database: str = Field(description="`postgresql` or `sqlite`.")
+    version: str
+
+
+@router.get("/health", operation_id="meta-health")
+async def health(session: DbSession) -> Health:
+    """Liveness and database reachability (no sign-in needed)."""
+    from loadbay import __version__
+
+    await session.execute(text("SELECT 1"))
+    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)

@@ -1,0 +1,43 @@
+"""Settings for `arq` worker processes (`loadbay worker`)."""
+
+from typing import Any
+
+from arq import cron, run_worker
+from arq.connections import RedisSettings
+
+from loadbay.config import Settings, get_settings
+from loadbay.db import make_engine, make_sessionmaker
+from loadbay.worker.jobs import JOBS, PERIODIC
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["engine"] = make_engine(settings)
+        ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["engine"].dispose()
+
+    crons = [cron(JOBS[name], minute={0} if every >= 3600 else None, run_at_startup=True, unique=True)
+             for name, every in PERIODIC.items()]
+    return {
+        "functions": list(JOBS.values()),
+        "cron_jobs": crons,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379"),
+        "max_jobs": 4,
+        "job_timeout": 3600,
+        "keep_result": 3600,
+    }
+
+
+def run(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+
+    class WorkerSettings:
+        pass
+
+    for k, v in worker_settings(settings).items():
+        setattr(WorkerSettings, k, v)
+    run_worker(WorkerSettings)  # type: ignore[arg-type]

@@ -1,0 +1,30 @@
+"""The registry of job functions (same code for arq workers and the in-process runner)."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import delete
+
+from loadbay.auth.models import AuthSession, LoginFailure
+from loadbay.db import session_scope, utcnow
+
+log = structlog.get_logger()
+
+JobFn = Callable[..., Awaitable[Any]]
+
+
+async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
+    """Drop expired web sessions and old failed-login marks (safe to run any number of times)."""
+    async with session_scope(ctx["sessionmaker"]) as session:
+        now = utcnow()
+        s = await session.execute(delete(AuthSession).where(AuthSession.expires_at < now))
+        f = await session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    out = {"sessions": int(s.rowcount), "login_failures": int(f.rowcount)}  # type: ignore[attr-defined]
+    log.info("housekeeping", **out)
+    return out
+
+
+JOBS: dict[str, JobFn] = {"housekeeping": housekeeping}
+PERIODIC: dict[str, int] = {"housekeeping": 3600}  # job name -> every N seconds
