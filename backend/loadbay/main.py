@@ -84,7 +84,8 @@ def install_spa(app: FastAPI, dist: Path) -> None:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 
-def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Any = None, sessionmaker: Any = None) -> FastAPI:
+    """Build the app; tests pass their own engine or sessionmaker (bound to a rolled-back transaction)."""
     settings = settings or get_settings()
     owns_engine = engine is None
 
@@ -92,7 +93,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         eng = engine if engine is not None else make_engine(settings)
         app.state.engine = eng
-        app.state.sessionmaker = make_sessionmaker(eng)
+        if sessionmaker is None:
+            app.state.sessionmaker = make_sessionmaker(eng)
         app.state.jobs = make_backend(settings.redis_url, app.state.sessionmaker)
         await app.state.jobs.start()
         try:
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     if engine is not None:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+    if sessionmaker is not None:
+        app.state.sessionmaker = sessionmaker
     install_error_handlers(app)
     app.middleware("http")(metrics_middleware)
     app.include_router(api_router)

@@ -27,14 +27,14 @@ async def fields_of(session: AsyncSession, entity_ids: list[int]) -> dict[int, l
 
 async def entity_keys(session: AsyncSession, workspace_id: int) -> dict[int, str]:
     stmt = select(Entity.id, Entity.key).where(Entity.workspace_id == workspace_id)
-    return {i: k for i, k in (await session.execute(stmt)).tuples()}
+    return {i: k for i, k in (await session.execute(stmt)).all()}
 
 
 async def record_counts(session: AsyncSession, entity_ids: list[int]) -> dict[int, int]:
     if not entity_ids:
         return {}
     stmt = select(Record.entity_id, func.count()).where(Record.entity_id.in_(entity_ids)).group_by(Record.entity_id)
-    return {i: int(n) for i, n in (await session.execute(stmt)).tuples()}
+    return {i: int(n) for i, n in (await session.execute(stmt)).all()}
 
 
 async def referencing_fields(session: AsyncSession, entity_id: int) -> list[FieldDef]:

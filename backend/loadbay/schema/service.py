@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, text, update
+from sqlalchemy import and_, exists, func, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -229,9 +229,9 @@ async def _sync_indexes(session: AsyncSession, entity: Entity, f: FieldDef, was_
 
 
 async def _count_missing(session: AsyncSession, entity_id: int, key: str) -> int:
-    expr = text(rsql.text_expr(_dialect(session), key))
+    expr = literal_column(rsql.text_expr(_dialect(session), key))
     stmt = select(func.count()).select_from(Record).where(
-        Record.entity_id == entity_id, (expr.is_(None)) | (expr == "")  # type: ignore[operator]
+        Record.entity_id == entity_id, (expr.is_(None)) | (expr == "")
     )
     return int((await session.execute(stmt)).scalar_one())
 
@@ -395,7 +395,7 @@ async def update_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     _raise_if(errors, "field definition")
     if spec["type"] != f.type and view.record_count:
         has_values = await session.scalar(select(exists().where(
-            and_(Record.entity_id == view.entity.id, text(rsql.text_expr(_dialect(session), f.key)).isnot(None)))))
+            and_(Record.entity_id == view.entity.id, literal_column(rsql.text_expr(_dialect(session), f.key)).isnot(None)))))
         if has_values:
             raise Conflict(f"The type of {field_key!r} cannot change while records hold values for it.",
                            code="field_has_values")
@@ -432,7 +432,7 @@ async def delete_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     # The values go with the definition: nothing keeps data that no field describes.
     await session.execute(
         update(Record)
-        .where(Record.entity_id == view.entity.id, text(rsql.text_expr(dialect, f.key)).isnot(None))
+        .where(Record.entity_id == view.entity.id, literal_column(rsql.text_expr(dialect, f.key)).isnot(None))
         .values(data=text(rsql.remove_key_sql(dialect, f.key)), version=Record.version + 1, updated_at=utcnow())
     )
     await session.delete(f)

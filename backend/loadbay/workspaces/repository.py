@@ -17,7 +17,7 @@ async def readable(session: AsyncSession, principal: Principal) -> list[tuple[Wo
         .where(Membership.user_id == principal.user_id)
         .order_by(Workspace.id)
     )
-    return [(w, r) for w, r in (await session.execute(stmt)).tuples()]
+    return [(w, r) for w, r in (await session.execute(stmt)).all()]
 
 
 async def membership(session: AsyncSession, workspace_id: int, user_id: int) -> Membership | None:
@@ -32,7 +32,7 @@ async def members(session: AsyncSession, workspace_id: int) -> list[tuple[Member
         .where(Membership.workspace_id == workspace_id)
         .order_by(User.email)
     )
-    return [(m, u) for m, u in (await session.execute(stmt)).tuples()]
+    return [(m, u) for m, u in (await session.execute(stmt)).all()]
 
 
 async def admin_count(session: AsyncSession, workspace_id: int) -> int:
