@@ -1,4 +1,5 @@
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from loadbay.auth import service as auth_service
 from loadbay.config import Settings
 from loadbay.core.actor import Role
 from loadbay.db import make_engine, make_sessionmaker
@@ -97,6 +99,18 @@ def is_postgres(database: TestDatabase) -> bool:
     return database.kind == "postgres"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _hash_each_password_once() -> Iterator[None]:
+    """Argon2 is slow on purpose; tests make hundreds of users with the same few passwords.
+
+    Hashes stay real argon2 (and verify for real at login); only repeats of a password reuse its hash.
+    """
+    original = auth_service.hash_password
+    auth_service.hash_password = functools.cache(original)  # type: ignore[assignment]
+    yield
+    auth_service.hash_password = original  # type: ignore[assignment]
+
+
 @pytest.fixture(autouse=True)
 async def _no_idle_in_transaction(database: TestDatabase, engine: AsyncEngine) -> AsyncIterator[None]:
     """After each test, no other connection may be left idle inside a transaction (PostgreSQL)."""
@@ -105,9 +119,13 @@ async def _no_idle_in_transaction(database: TestDatabase, engine: AsyncEngine) -
         return
     await asyncio.sleep(0)
     async with engine.connect() as conn:
-        n = (await conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
-        ))).scalar_one()
+        n = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
+                )
+            )
+        ).scalar_one()
     # The test's own rolled-back connection is closed by now.
     assert n == 0, f"{n} connection(s) left idle in transaction"

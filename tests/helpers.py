@@ -20,14 +20,17 @@ async def apply_catalog(client: httpx.AsyncClient, ws_id: int, headers: dict[str
     return r.json()
 
 
-async def create_entity(client: httpx.AsyncClient, ws_id: int, headers: dict[str, str], body: dict[str, Any]) -> Any:
+async def create_entity(
+    client: httpx.AsyncClient, ws_id: int, headers: dict[str, str], body: dict[str, Any]
+) -> Any:
     r = await client.post(url(ws_id, "/entities"), json=body, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def create_record(client: httpx.AsyncClient, ws_id: int, entity: str, headers: dict[str, str],
-                        data: dict[str, Any]) -> Any:
+async def create_record(
+    client: httpx.AsyncClient, ws_id: int, entity: str, headers: dict[str, str], data: dict[str, Any]
+) -> Any:
     r = await client.post(url(ws_id, f"/entities/{entity}/records"), json={"data": data}, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()

@@ -11,9 +11,11 @@ from loadbay.auth import service as auth_service
 from loadbay.auth.models import User
 from loadbay.core.actor import Actor, Principal, Role
 from loadbay.core.security import new_token
+from loadbay.errors import NotFound
 from loadbay.schema import service as schema_service
 from loadbay.schema.schemas import SchemaApplyResult, SchemaDocument
 from loadbay.workspaces import service as workspace_service
+from loadbay.workspaces.models import Workspace
 
 DEFAULT_ADMIN_EMAIL = "admin@loadbay.local"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -28,15 +30,18 @@ class FirstStart:
 
 
 async def first_start(session: AsyncSession, *, email: str | None, password: str | None) -> FirstStart | None:
-    """On an empty database, create the first workspace and its admin; otherwise do nothing."""
-    if (await session.execute(select(func.count()).select_from(User))).scalar_one():
+    """With no workspace yet, create the first one and its admin; otherwise do nothing."""
+    if (await session.execute(select(func.count()).select_from(Workspace))).scalar_one():
         return None
-    generated = password is None
-    password = password or new_token(12)
-    user = await auth_service.create_user(session, email=email or DEFAULT_ADMIN_EMAIL, password=password,
-                                          name="Administrator")
+    email = (email or DEFAULT_ADMIN_EMAIL).strip().lower()
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    generated = user is None and password is None
+    if user is None:
+        password = password or new_token(12)
+        user = await auth_service.create_user(session, email=email, password=password, name="Administrator")
     ws = await workspace_service.create(session, name="My workspace", owner_id=user.id)
-    return FirstStart(workspace_id=ws.id, email=user.email, password=password, generated=generated)
+    # An account made earlier with `loadbay users create` keeps its own password.
+    return FirstStart(workspace_id=ws.id, email=user.email, password=password or "", generated=generated)
 
 
 def load_schema_file(path: Path) -> SchemaDocument:
@@ -44,7 +49,22 @@ def load_schema_file(path: Path) -> SchemaDocument:
     return SchemaDocument.model_validate(raw)
 
 
-async def apply_schema_file(session: AsyncSession, *, workspace_id: int, path: Path,
-                            dry_run: bool = False) -> SchemaApplyResult:
-    actor = Actor(principal=Principal(user_id=None), workspace_id=workspace_id, role=Role.admin)
-    return await schema_service.apply_schema(session, actor=actor, doc=load_schema_file(path), dry_run=dry_run)
+async def system_actor(session: AsyncSession, workspace_id: int) -> Actor:
+    """An admin of the workspace for command-line tasks; a clear error when the workspace does not exist."""
+    system = Principal(user_id=None, api_key_workspace_id=workspace_id, api_key_role=Role.admin)
+    try:
+        return await workspace_service.resolve_actor(session, principal=system, workspace_id=workspace_id)
+    except NotFound:
+        raise NotFound(
+            f"Workspace {workspace_id} does not exist; `loadbay serve` creates the first workspace "
+            "on its first start (see --workspace)."
+        ) from None
+
+
+async def apply_schema_file(
+    session: AsyncSession, *, workspace_id: int, path: Path, dry_run: bool = False
+) -> SchemaApplyResult:
+    actor = await system_actor(session, workspace_id)
+    return await schema_service.apply_schema(
+        session, actor=actor, doc=load_schema_file(path), dry_run=dry_run
+    )

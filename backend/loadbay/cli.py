@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay import bootstrap
 from loadbay.config import Settings, get_settings
-from loadbay.core.actor import Actor, Principal, Role
+from loadbay.core.actor import Role
 from loadbay.db import make_engine, make_sessionmaker, session_scope
 from loadbay.errors import AppError
 
@@ -58,7 +58,7 @@ def migrate_db(settings: Settings | None = None) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.cmd_opts = type("Opts", (), {"x": [f"url={settings.resolved_database_url}"]})()  # type: ignore[assignment]
+    cfg.cmd_opts = type("Opts", (), {"x": [f"url={settings.resolved_database_url}"]})()
     command.upgrade(cfg, "head")
 
 
@@ -83,10 +83,13 @@ def serve(
     migrate_db(settings)
 
     async def first(session: AsyncSession) -> bootstrap.FirstStart | None:
-        fs = await bootstrap.first_start(session, email=settings.admin_email, password=settings.admin_password)
+        fs = await bootstrap.first_start(
+            session, email=settings.admin_email, password=settings.admin_password
+        )
         if fs and demo:
-            await bootstrap.apply_schema_file(session, workspace_id=fs.workspace_id,
-                                              path=bootstrap.EXAMPLES / "catalog.yaml")
+            await bootstrap.apply_schema_file(
+                session, workspace_id=fs.workspace_id, path=bootstrap.EXAMPLES / "catalog.yaml"
+            )
         return fs
 
     fs = _run(first, settings)
@@ -96,15 +99,24 @@ def serve(
         console.print(f"Workspace created; sign in at http://{h}:{p} as")
         console.print(f"  email:    [bold]{fs.email}[/bold]")
         if fs.generated:
-            console.print(f"  password: [bold]{fs.password}[/bold]   (shown once; change it with "
-                          "`loadbay users set-password`)")
+            console.print(
+                f"  password: [bold]{fs.password}[/bold]   (shown once; change it with "
+                "`loadbay users set-password`)"
+            )
         else:
-            console.print("  password: the one in LOADBAY_ADMIN_PASSWORD")
+            console.print("  password: the one you set (LOADBAY_ADMIN_PASSWORD or `loadbay users create`)")
         if demo:
             console.print("The demo schema (examples/catalog.yaml) is applied.")
         console.rule()
-    uvicorn.run("loadbay.main:create_app", factory=True, host=h, port=p, workers=workers,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+    uvicorn.run(
+        "loadbay.main:create_app",
+        factory=True,
+        host=h,
+        port=p,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
 
 
 @app.command()
@@ -127,7 +139,9 @@ def schema_apply(
 ) -> None:
     """Create or update the entities and fields of a schema file (idempotent)."""
     migrate_db()
-    result = _run(lambda s: bootstrap.apply_schema_file(s, workspace_id=workspace, path=file, dry_run=dry_run))
+    result = _run(
+        lambda s: bootstrap.apply_schema_file(s, workspace_id=workspace, path=file, dry_run=dry_run)
+    )
     table = Table("entity", "field", "action", "changed")
     for c in result.changes:
         if c.action != "unchanged":
@@ -135,14 +149,20 @@ def schema_apply(
     if table.row_count:
         console.print(table)
     prefix = "would change" if dry_run else "applied"
-    console.print(f"{prefix}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    console.print(
+        f"{prefix}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    )
 
 
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Email (the login).")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          envvar="LOADBAY_NEW_USER_PASSWORD")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="LOADBAY_NEW_USER_PASSWORD"
+        ),
+    ],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     workspace: Annotated[int | None, typer.Option(help="Add to this workspace.")] = None,
     role: Annotated[Role, typer.Option(help="Role in that workspace.")] = Role.editor,
@@ -158,21 +178,25 @@ def users_create(
     async def go(session: AsyncSession) -> None:
         await auth_service.create_user(session, email=email, password=password, name=name)
         if workspace is not None:
-            await workspace_service.resolve_actor(session, principal=Principal(user_id=None, api_key_workspace_id=workspace,
-                                                                               api_key_role=Role.admin),
-                                                  workspace_id=workspace)
+            await bootstrap.system_actor(session, workspace)
             await workspace_service.add_member(session, workspace_id=workspace, email=email, role=role)
 
     migrate_db()
     _run(go)
-    console.print(f"user {email.lower()} created" + (f" ({role.value} in workspace {workspace})" if workspace else ""))
+    console.print(
+        f"user {email.lower()} created" + (f" ({role.value} in workspace {workspace})" if workspace else "")
+    )
 
 
 @users_app.command("set-password")
 def users_set_password(
     email: Annotated[str, typer.Option(help="Email (the login).")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          envvar="LOADBAY_NEW_USER_PASSWORD")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="LOADBAY_NEW_USER_PASSWORD"
+        ),
+    ],
 ) -> None:
     """Set a user's password (signs out their sessions)."""
     from loadbay.auth import service as auth_service
@@ -192,13 +216,10 @@ def api_keys_create(
 ) -> None:
     """Create an API key and print its token (shown once)."""
     from loadbay.auth import service as auth_service
-    from loadbay.workspaces import service as workspace_service
 
     async def go(session: AsyncSession) -> str:
-        system = Principal(user_id=None, api_key_workspace_id=workspace, api_key_role=Role.admin)
-        actor = await workspace_service.resolve_actor(session, principal=system, workspace_id=workspace)
-        _, token = await auth_service.create_api_key(session, actor=Actor(system, actor.workspace_id, Role.admin),
-                                                     name=name, role=role)
+        actor = await bootstrap.system_actor(session, workspace)
+        _, token = await auth_service.create_api_key(session, actor=actor, name=name, role=role)
         return token
 
     migrate_db()

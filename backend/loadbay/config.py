@@ -15,6 +15,9 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default: a SQLite file under the data directory."
     )
     redis_url: str | None = Field(None, description="Redis for arq workers; unset: jobs run in-process.")
+    queue_name: str = Field(
+        "loadbay:queue", description="arq queue (Redis key) shared by the API and its workers."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (behind HTTPS).")
@@ -26,6 +29,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     static_dir: Path | None = Field(None, description="Built web app; default: frontend/dist if present.")
     log_level: str = "INFO"
+    log_format: str = Field("auto", description="`json`, `console`, or `auto` (JSON unless on a terminal).")
     admin_email: str | None = Field(None, description="First admin's email on first start.")
     admin_password: str | None = Field(None, description="First admin's password on first start.")
 

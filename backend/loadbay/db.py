@@ -71,7 +71,7 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
     # The driver's implicit transactions break SAVEPOINT and transactional DDL; issue BEGIN ourselves.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: DBAPIConnection, _rec: ConnectionPoolEntry) -> None:
-        dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -4,12 +4,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.auth import service as auth_service
 from loadbay.config import Settings
 from loadbay.core.actor import Actor, Principal, Role
-from loadbay.errors import Forbidden, Unauthorized
+from loadbay.errors import AppError, Forbidden, Unauthorized
 from loadbay.workspaces import service as workspace_service
 
 SESSION_COOKIE = "loadbay_session"
@@ -27,6 +28,9 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
+        except AppError as e:
+            await (session.commit() if e.keep_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise
@@ -44,7 +48,24 @@ def _same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-async def get_principal(request: Request, session: DbSession) -> Principal:
+# Declared for the contract (clients learn both ways in); get_principal reads the headers itself.
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="apiKey", description="An API key: `Authorization: Bearer lb_…`."
+)
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="The web app's session cookie, set by `auth-login`.",
+)
+
+
+async def get_principal(
+    request: Request,
+    session: DbSession,
+    _bearer_credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _session_cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
     auth = request.headers.get("authorization", "")
     if auth:
         scheme, _, token = auth.partition(" ")

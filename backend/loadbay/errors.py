@@ -20,6 +20,8 @@ class ErrorBody(BaseModel):
 class AppError(Exception):
     status_code = 400
     code = "bad_request"
+    # The request's work so far is committed despite the error (e.g. recording a failed sign-in).
+    keep_changes = False
 
     def __init__(
         self,
@@ -28,8 +30,10 @@ class AppError(Exception):
         code: str | None = None,
         fields: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        keep_changes: bool = False,
     ) -> None:
         super().__init__(detail)
+        self.keep_changes = keep_changes
         self.detail = detail
         if code:
             self.code = code
@@ -80,18 +84,21 @@ class TooManyRequests(AppError):
     code = "too_many_requests"
 
 
-def _resp(description: str) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": description}
+Responses = dict[int | str, dict[str, Any]]
 
 
-ERR_400 = {400: _resp("Malformed request")}
-ERR_401 = {401: _resp("Not signed in, or the API key is unknown or revoked")}
-ERR_403 = {403: _resp("The caller's role does not allow this")}
-ERR_404 = {404: _resp("Not found in this workspace")}
-ERR_409 = {409: _resp("Conflicts with the current state")}
-ERR_412 = {412: _resp("The record changed since the given version (If-Match)")}
-ERR_422 = {422: _resp("Validation failed; `fields` names each problem")}
-ERR_429 = {429: _resp("Too many attempts; see Retry-After")}
+def _resp(status: int, description: str) -> Responses:
+    return {status: {"model": ErrorBody, "description": description}}
+
+
+ERR_400 = _resp(400, "Malformed request")
+ERR_401 = _resp(401, "Not signed in, or the API key is unknown or revoked")
+ERR_403 = _resp(403, "The caller's role does not allow this")
+ERR_404 = _resp(404, "Not found in this workspace")
+ERR_409 = _resp(409, "Conflicts with the current state")
+ERR_412 = _resp(412, "The record changed since the given version (If-Match)")
+ERR_422 = _resp(422, "Validation failed; `fields` names each problem")
+ERR_429 = _resp(429, "Too many attempts; see Retry-After")
 
 # Declared on every operation of an authenticated router.
-COMMON_ERRORS: dict[int | str, dict[str, Any]] = {**ERR_400, **ERR_401, **ERR_403, **ERR_404, **ERR_422}
+COMMON_ERRORS: Responses = {**ERR_400, **ERR_401, **ERR_403, **ERR_404, **ERR_422}

@@ -11,11 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
+from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import metrics_middleware
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
@@ -23,12 +26,25 @@ from loadbay.worker.backend import make_backend
 
 log = structlog.get_logger()
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 406: "not_acceptable", 413: "too_large", 415: "unsupported_media_type"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
 
 
-def _error(status: int, code: str, detail: str, fields: list[FieldError] | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int,
+    code: str,
+    detail: str,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorBody(error=code, detail=detail, fields=fields or [])
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
@@ -40,6 +56,19 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route accepts on this path (Starlette's own Allow names only the first route's)."""
+    api = request.url.path.startswith("/api/")
+    methods: set[str] = set()
+    for route in app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if not route_methods or (api and getattr(route, "name", "") == "spa"):
+            continue
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -47,15 +76,42 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [FieldError(field=_loc(tuple(e.get("loc", ()))), code=str(e.get("type", "invalid")),
-                             message=str(e.get("msg", "invalid"))) for e in exc.errors()]
+        fields = [
+            FieldError(
+                field=_loc(tuple(e.get("loc", ()))),
+                code=str(e.get("type", "invalid")),
+                message=str(e.get("msg", "invalid")),
+            )
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{f.field}: {f.message}" for f in fields[:5]) or "Invalid request."
         return _error(422, "invalid", detail, fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = _allowed_methods(app, request)
+            headers["Allow"] = ", ".join(allowed)
+            return _error(
+                405,
+                code,
+                f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
+                headers=headers,
+            )
+        return _error(exc.status_code, code, str(exc.detail), headers=headers or None)
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value that passed validation: out of range, or a NUL character.
+        log.warning("value_refused_by_database", error=str(exc.orig))
+        return _error(
+            422,
+            "invalid",
+            "A value cannot be stored: it is out of range or holds a character "
+            "the database does not accept (such as NUL).",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -73,13 +129,14 @@ def install_spa(app: FastAPI, dist: Path) -> None:
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
     index = dist / "index.html"
+    root = dist.resolve()
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> Response:
         if path.startswith("api/"):
             return _error(404, "not_found", f"No API route /{path}.")
-        candidate = (dist / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
@@ -87,6 +144,7 @@ def install_spa(app: FastAPI, dist: Path) -> None:
 def create_app(settings: Settings | None = None, *, engine: Any = None, sessionmaker: Any = None) -> FastAPI:
     """Build the app; tests pass their own engine or sessionmaker (bound to a rolled-back transaction)."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     owns_engine = engine is None
 
     @asynccontextmanager
@@ -95,7 +153,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
         app.state.engine = eng
         if sessionmaker is None:
             app.state.sessionmaker = make_sessionmaker(eng)
-        app.state.jobs = make_backend(settings.redis_url, app.state.sessionmaker)
+        app.state.jobs = make_backend(settings.redis_url, app.state.sessionmaker, settings.queue_name)
         await app.state.jobs.start()
         try:
             yield

@@ -7,6 +7,14 @@ from loadbay.schema.models import Entity, FieldDef
 from loadbay.workspaces.models import Membership, Workspace
 
 __all__ = [
-    "ApiKey", "AuthSession", "Base", "Entity", "FieldDef", "LoginFailure", "Membership", "Record",
-    "User", "Workspace",
+    "ApiKey",
+    "AuthSession",
+    "Base",
+    "Entity",
+    "FieldDef",
+    "LoginFailure",
+    "Membership",
+    "Record",
+    "User",
+    "Workspace",
 ]

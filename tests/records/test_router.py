@@ -31,9 +31,14 @@ async def seed(client, ws, n=40):
     rng = random.Random(7)
     rows = []
     for i in range(n):
-        data = {"code": f"C{i:03d}", "name": rng.choice(["alpha", "beta", "gamma", "delta", None]),
-                "qty": rng.choice([None, *range(0, 8)]), "price": rng.choice(["1.50", "10", "2.25", None]),
-                "on_sale": rng.choice([True, False, None]), "color": rng.choice(["red", "green", None])}
+        data = {
+            "code": f"C{i:03d}",
+            "name": rng.choice(["alpha", "beta", "gamma", "delta", None]),
+            "qty": rng.choice([None, *range(0, 8)]),
+            "price": rng.choice(["1.50", "10", "2.25", None]),
+            "on_sale": rng.choice([True, False, None]),
+            "color": rng.choice(["red", "green", None]),
+        }
         data = {k: v for k, v in data.items() if v is not None}
         rows.append(await create_record(client, ws.id, "items", bearer(ws), data))
     return rows
@@ -66,7 +71,9 @@ def model_order(rows, field, desc, conv=lambda v: v):
 
 
 @pytest.mark.parametrize("desc", [False, True])
-@pytest.mark.parametrize(("field", "conv"), [("name", str), ("qty", int), ("price", Decimal), ("on_sale", int)])
+@pytest.mark.parametrize(
+    ("field", "conv"), [("name", str), ("qty", int), ("price", Decimal), ("on_sale", int)]
+)
 async def test_cursor_pages_match_a_model_sort(client, ws, field, conv, desc):
     rows = await seed(client, ws)
     got = await walk(client, ws, {"sort": field, "order": "desc" if desc else "asc"})
@@ -106,15 +113,20 @@ async def test_filters(client, ws):
     assert await ids("on_sale:eq:true") == model(lambda d: d.get("on_sale") is True)
     assert await ids("color:eq:RED") == model(lambda d: d.get("color") == "red")
     assert await ids(q="c00") == model(lambda d: d["code"].startswith("C00"))
-    assert await ids("name:eq:alpha", q="C01") == model(lambda d: d.get("name") == "alpha"
-                                                       and d["code"].startswith("C01"))
+    assert await ids("name:eq:alpha", q="C01") == model(
+        lambda d: d.get("name") == "alpha" and d["code"].startswith("C01")
+    )
 
 
 @pytest.mark.parametrize(
     ("params", "code"),
-    [({"filter": "nope:eq:1"}, "invalid_filter"), ({"filter": "qty:eq:abc"}, "invalid_filter"),
-     ({"filter": "qty:between:1"}, "invalid_filter"), ({"sort": "nope"}, "invalid_sort"),
-     ({"cursor": "garbage!"}, "invalid_cursor")],
+    [
+        ({"filter": "nope:eq:1"}, "invalid_filter"),
+        ({"filter": "qty:eq:abc"}, "invalid_filter"),
+        ({"filter": "qty:between:1"}, "invalid_filter"),
+        ({"sort": "nope"}, "invalid_sort"),
+        ({"cursor": "garbage!"}, "invalid_cursor"),
+    ],
 )
 async def test_bad_list_parameters_are_explained(client, ws, params, code):
     await create_entity(client, ws.id, bearer(ws), ITEMS)
@@ -128,32 +140,60 @@ async def test_cursor_of_another_sort_is_refused(client, ws):
     await seed(client, ws, 5)
     r = await client.get(rec_url(ws.id), params={"limit": 2}, headers=bearer(ws))
     cursor = r.json()["next_cursor"]
-    r = await client.get(rec_url(ws.id), params={"limit": 2, "cursor": cursor, "sort": "name"}, headers=bearer(ws))
+    r = await client.get(
+        rec_url(ws.id), params={"limit": 2, "cursor": cursor, "sort": "name"}, headers=bearer(ws)
+    )
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_cursor"
 
 
 async def test_values_are_validated_with_field_and_rule(client, ws):
     await apply_catalog(client, ws.id, bearer(ws))
-    r = await client.post(url(ws.id, "/entities/products/records"),
-                          json={"data": {"sku": "A-1", "name": "x" * 256, "price": "-1", "stock": "many",
-                                         "launched_on": "31/12/2020", "bogus": 1}},
-                          headers=bearer(ws, "editor"))
+    r = await client.post(
+        url(ws.id, "/entities/products/records"),
+        json={
+            "data": {
+                "sku": "A-1",
+                "name": "x" * 256,
+                "price": "-1",
+                "stock": "many",
+                "launched_on": "31/12/2020",
+                "bogus": 1,
+            }
+        },
+        headers=bearer(ws, "editor"),
+    )
     assert r.status_code == 422
-    assert error_fields(r) == {"data.name": "max_length", "data.price": "min", "data.stock": "type",
-                               "data.launched_on": "type", "data.bogus": "unknown_field"}
-    r = await client.post(url(ws.id, "/entities/products/records"), json={"data": {"name": "no sku"}},
-                          headers=bearer(ws))
+    assert error_fields(r) == {
+        "data.name": "max_length",
+        "data.price": "min",
+        "data.stock": "type",
+        "data.launched_on": "type",
+        "data.bogus": "unknown_field",
+    }
+    r = await client.post(
+        url(ws.id, "/entities/products/records"), json={"data": {"name": "no sku"}}, headers=bearer(ws)
+    )
     assert error_fields(r) == {"data.sku": "required"}
 
 
 async def test_create_normalises_and_defaults(client, ws):
     await apply_catalog(client, ws.id, bearer(ws))
-    rec = await create_record(client, ws.id, "products", bearer(ws),
-                              {"sku": " ABC-1 ", "name": "Lamp", "price": 3.5, "stock": "12", "active": "no"})
+    rec = await create_record(
+        client,
+        ws.id,
+        "products",
+        bearer(ws),
+        {"sku": " ABC-1 ", "name": "Lamp", "price": 3.5, "stock": "12", "active": "no"},
+    )
     assert rec["data"] == {"sku": " ABC-1 ", "name": "Lamp", "price": "3.5", "stock": 12, "active": False}
-    rec = await create_record(client, ws.id, "products", bearer(ws),
-                              {"sku": "ABC-2", "name": "Lamp", "price": "0.10000000000000000001"})
+    rec = await create_record(
+        client,
+        ws.id,
+        "products",
+        bearer(ws),
+        {"sku": "ABC-2", "name": "Lamp", "price": "0.10000000000000000001"},
+    )
     assert rec["data"]["active"] is True
     assert rec["data"]["price"] == "0.10000000000000000001", "decimals keep every digit"
 
@@ -161,19 +201,27 @@ async def test_create_normalises_and_defaults(client, ws):
 async def test_natural_key_is_case_insensitive_and_trimmed(client, ws):
     await apply_catalog(client, ws.id, bearer(ws))
     await create_record(client, ws.id, "products", bearer(ws), {"sku": "ABC-1", "name": "Lamp"})
-    r = await client.post(url(ws.id, "/entities/products/records"), json={"data": {"sku": " abc-1", "name": "L"}},
-                          headers=bearer(ws))
+    r = await client.post(
+        url(ws.id, "/entities/products/records"),
+        json={"data": {"sku": " abc-1", "name": "L"}},
+        headers=bearer(ws),
+    )
     assert r.status_code == 409
     assert r.json()["error"] == "duplicate_key"
 
 
 async def test_reference_must_exist(client, ws):
     await apply_catalog(client, ws.id, bearer(ws))
-    r = await client.post(url(ws.id, "/entities/products/records"),
-                          json={"data": {"sku": "A", "name": "Lamp", "category": "lighting"}}, headers=bearer(ws))
+    r = await client.post(
+        url(ws.id, "/entities/products/records"),
+        json={"data": {"sku": "A", "name": "Lamp", "category": "lighting"}},
+        headers=bearer(ws),
+    )
     assert error_fields(r) == {"data.category": "reference_not_found"}
     await create_record(client, ws.id, "categories", bearer(ws), {"slug": "lighting", "name": "Lighting"})
-    rec = await create_record(client, ws.id, "products", bearer(ws), {"sku": "A", "name": "Lamp", "category": "LIGHTING"})
+    rec = await create_record(
+        client, ws.id, "products", bearer(ws), {"sku": "A", "name": "Lamp", "category": "LIGHTING"}
+    )
     assert rec["data"]["category"] == "LIGHTING"
 
 
@@ -183,11 +231,15 @@ async def test_update_with_if_match(client, ws):
     path = rec_url(ws.id, f"/{rec['id']}")
     r = await client.get(path, headers=bearer(ws))
     assert r.headers["etag"] == '"1"'
-    r = await client.patch(path, json={"data": {"qty": 2}}, headers={**bearer(ws, "editor"), "If-Match": '"1"'})
+    r = await client.patch(
+        path, json={"data": {"qty": 2}}, headers={**bearer(ws, "editor"), "If-Match": '"1"'}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 2
     assert r.headers["etag"] == '"2"'
-    r = await client.patch(path, json={"data": {"qty": 3}}, headers={**bearer(ws, "editor"), "If-Match": '"1"'})
+    r = await client.patch(
+        path, json={"data": {"qty": 3}}, headers={**bearer(ws, "editor"), "If-Match": '"1"'}
+    )
     assert r.status_code == 412
     assert r.json()["error"] == "version_mismatch"
     r = await client.patch(path, json={"data": {"qty": None, "name": "n"}}, headers=bearer(ws, "editor"))
@@ -209,26 +261,38 @@ async def test_unchanged_update_keeps_version(client, ws):
 async def test_bulk_set_and_delete(client, ws):
     rows = await seed(client, ws, 20)
     editor = bearer(ws, "editor")
-    r = await client.post(rec_url(ws.id, "/bulk"), json={"action": "set", "filter": ["name:eq:beta"],
-                                                         "field": "qty", "value": "42"}, headers=editor)
+    r = await client.post(
+        rec_url(ws.id, "/bulk"),
+        json={"action": "set", "filter": ["name:eq:beta"], "field": "qty", "value": "42"},
+        headers=editor,
+    )
     assert r.status_code == 200, r.text
     betas = {x["id"] for x in rows if x["data"].get("name") == "beta"}
     assert r.json() == {"matched": len(betas), "updated": len(betas), "deleted": 0}
     got = await walk(client, ws, {"filter": "qty:eq:42"})
     assert {x["id"] for x in got} == betas
     assert all(x["version"] == 2 for x in got)
-    r = await client.post(rec_url(ws.id, "/bulk"), json={"action": "set", "all": True, "field": "qty",
-                                                         "value": "x"}, headers=editor)
+    r = await client.post(
+        rec_url(ws.id, "/bulk"),
+        json={"action": "set", "all": True, "field": "qty", "value": "x"},
+        headers=editor,
+    )
     assert r.status_code == 422
     assert error_fields(r) == {"data.qty": "type"}
     some = [rows[0]["id"], rows[1]["id"]]
-    r = await client.post(rec_url(ws.id, "/bulk"), json={"action": "set", "ids": some, "field": "price",
-                                                         "value": None}, headers=editor)
+    r = await client.post(
+        rec_url(ws.id, "/bulk"),
+        json={"action": "set", "ids": some, "field": "price", "value": None},
+        headers=editor,
+    )
     assert r.json()["updated"] == 2
     for rid in some:
         assert "price" not in (await client.get(rec_url(ws.id, f"/{rid}"), headers=editor)).json()["data"]
-    r = await client.post(rec_url(ws.id, "/bulk"), json={"action": "set", "all": True, "field": "code",
-                                                         "value": "same"}, headers=editor)
+    r = await client.post(
+        rec_url(ws.id, "/bulk"),
+        json={"action": "set", "all": True, "field": "code", "value": "same"},
+        headers=editor,
+    )
     assert r.status_code == 422
     r = await client.post(rec_url(ws.id, "/bulk"), json={"action": "delete"}, headers=editor)
     assert r.status_code == 422
@@ -250,8 +314,11 @@ async def test_unique_field_is_enforced(client, ws):
     assert error_fields(r) == {"data.ean": "unique"}
     r = await client.patch(rec_url(ws.id, f"/{b['id']}"), json={"data": {"ean": "123"}}, headers=bearer(ws))
     assert r.status_code == 409
-    r = await client.post(rec_url(ws.id, "/bulk"), json={"action": "set", "all": True, "field": "ean",
-                                                         "value": "9"}, headers=bearer(ws))
+    r = await client.post(
+        rec_url(ws.id, "/bulk"),
+        json={"action": "set", "all": True, "field": "ean", "value": "9"},
+        headers=bearer(ws),
+    )
     assert r.status_code == 409
     assert r.json()["error"] == "duplicate_value"
 

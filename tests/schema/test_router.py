@@ -39,7 +39,11 @@ async def test_duplicate_entity_conflicts(client, ws, admin):
         ({"key": "n", "type": "enum", "enum_values": ["a", "a"]}, "field.enum_values", "duplicate"),
         ({"key": "n", "type": "string", "pattern": "(unclosed"}, "field.pattern", "invalid_pattern"),
         ({"key": "n", "type": "integer", "pattern": "\\d+"}, "field.pattern", "not_allowed"),
-        ({"key": "n", "type": "reference", "reference_entity": "nope"}, "field.reference_entity", "unknown_entity"),
+        (
+            {"key": "n", "type": "reference", "reference_entity": "nope"},
+            "field.reference_entity",
+            "unknown_entity",
+        ),
         ({"key": "n", "type": "reference"}, "field.reference_entity", "required"),
         ({"key": "n", "type": "integer", "min_value": 5, "max_value": 1}, "field.min_value", "min_above_max"),
         ({"key": "n", "type": "string", "min_value": 1}, "field.min_value", "not_allowed"),
@@ -56,27 +60,35 @@ async def test_field_definition_is_checked(client, ws, admin, field, where, code
 
 async def test_bad_field_key_is_refused(client, ws, admin):
     await create_entity(client, ws.id, admin, BOOKS)
-    r = await client.post(url(ws.id, "/entities/books/fields"), json={"key": "Bad Key", "type": "string"},
-                          headers=admin)
+    r = await client.post(
+        url(ws.id, "/entities/books/fields"), json={"key": "Bad Key", "type": "string"}, headers=admin
+    )
     assert r.status_code == 422
     assert "key" in error_fields(r)
 
 
 async def test_add_field_at_run_time_and_use_it(client, ws, admin):
     await create_entity(client, ws.id, admin, BOOKS)
-    r = await client.post(url(ws.id, "/entities/books/fields"),
-                          json={"key": "pages", "type": "integer", "min_value": 1, "default": 100}, headers=admin)
+    r = await client.post(
+        url(ws.id, "/entities/books/fields"),
+        json={"key": "pages", "type": "integer", "min_value": 1, "default": 100},
+        headers=admin,
+    )
     assert r.status_code == 201, r.text
-    r = await client.post(url(ws.id, "/entities/books/records"), json={"data": {"isbn": "1", "title": "A"}},
-                          headers=admin)
+    r = await client.post(
+        url(ws.id, "/entities/books/records"), json={"data": {"isbn": "1", "title": "A"}}, headers=admin
+    )
     assert r.json()["data"]["pages"] == 100
 
 
 async def test_making_a_field_unique_with_duplicates_conflicts(client, ws, admin):
     await create_entity(client, ws.id, admin, BOOKS)
     for isbn in ("1", "2"):
-        await client.post(url(ws.id, "/entities/books/records"), json={"data": {"isbn": isbn, "title": "Same"}},
-                          headers=admin)
+        await client.post(
+            url(ws.id, "/entities/books/records"),
+            json={"data": {"isbn": isbn, "title": "Same"}},
+            headers=admin,
+        )
     r = await client.patch(url(ws.id, "/entities/books/fields/title"), json={"unique": True}, headers=admin)
     assert r.status_code == 409
     assert r.json()["error"] == "duplicate_values"
@@ -86,18 +98,27 @@ async def test_making_a_field_unique_with_duplicates_conflicts(client, ws, admin
 
 async def test_required_field_on_existing_records_needs_a_default(client, ws, admin):
     await create_entity(client, ws.id, admin, BOOKS)
-    await client.post(url(ws.id, "/entities/books/records"), json={"data": {"isbn": "1", "title": "A"}},
-                      headers=admin)
-    r = await client.post(url(ws.id, "/entities/books/fields"), json={"key": "lang", "type": "string",
-                                                                      "required": True}, headers=admin)
+    await client.post(
+        url(ws.id, "/entities/books/records"), json={"data": {"isbn": "1", "title": "A"}}, headers=admin
+    )
+    r = await client.post(
+        url(ws.id, "/entities/books/fields"),
+        json={"key": "lang", "type": "string", "required": True},
+        headers=admin,
+    )
     assert r.status_code == 409
     assert r.json()["error"] == "existing_records_invalid"
 
 
 async def test_delete_field_removes_values(client, ws, admin):
-    await create_entity(client, ws.id, admin, {**BOOKS, "fields": [*BOOKS["fields"], {"key": "note", "type": "text"}]})
-    r = await client.post(url(ws.id, "/entities/books/records"),
-                          json={"data": {"isbn": "1", "title": "A", "note": "x"}}, headers=admin)
+    await create_entity(
+        client, ws.id, admin, {**BOOKS, "fields": [*BOOKS["fields"], {"key": "note", "type": "text"}]}
+    )
+    r = await client.post(
+        url(ws.id, "/entities/books/records"),
+        json={"data": {"isbn": "1", "title": "A", "note": "x"}},
+        headers=admin,
+    )
     rid = r.json()["id"]
     assert (await client.delete(url(ws.id, "/entities/books/fields/note"), headers=admin)).status_code == 204
     r = await client.get(url(ws.id, f"/entities/books/records/{rid}"), headers=admin)
@@ -109,8 +130,9 @@ async def test_delete_field_removes_values(client, ws, admin):
 
 async def test_natural_key_cannot_change_with_records(client, ws, admin):
     await create_entity(client, ws.id, admin, BOOKS)
-    await client.post(url(ws.id, "/entities/books/records"), json={"data": {"isbn": "1", "title": "A"}},
-                      headers=admin)
+    await client.post(
+        url(ws.id, "/entities/books/records"), json={"data": {"isbn": "1", "title": "A"}}, headers=admin
+    )
     r = await client.patch(url(ws.id, "/entities/books"), json={"key_fields": ["title"]}, headers=admin)
     assert r.status_code == 409
     r = await client.patch(url(ws.id, "/entities/books"), json={"label": "Library"}, headers=admin)

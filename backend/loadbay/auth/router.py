@@ -1,13 +1,17 @@
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 
 from loadbay.auth import service
 from loadbay.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, LoginRequest, Me, UserRead
 from loadbay.deps import SESSION_COOKIE, AdminActor, DbSession, PrincipalDep, SettingsDep
-from loadbay.errors import COMMON_ERRORS, ERR_401, ERR_422, ERR_429
+from loadbay.errors import COMMON_ERRORS, ERR_400, ERR_401, ERR_422, ERR_429
 from loadbay.workspaces import service as workspace_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-keys_router = APIRouter(prefix="/workspaces/{workspace_id}/api-keys", tags=["api-keys"], responses=COMMON_ERRORS)
+keys_router = APIRouter(
+    prefix="/workspaces/{workspace_id}/api-keys", tags=["api-keys"], responses=COMMON_ERRORS
+)
 
 
 async def _me(session: DbSession, principal: PrincipalDep) -> Me:
@@ -17,11 +21,14 @@ async def _me(session: DbSession, principal: PrincipalDep) -> Me:
     workspaces = await workspace_service.list_for(session, principal=principal)
     return Me(
         user=UserRead.model_validate(user) if user else None,
-        workspaces=[w.__dict__ for w in workspaces],  # type: ignore[misc]
+        workspaces=[w.__dict__ for w in workspaces],
     )
 
 
-@router.post("/login", operation_id="auth-login", responses={**ERR_401, **ERR_422, **ERR_429})
+KeyId = Annotated[int, Path(description="API key id.", ge=1, le=2**31 - 1)]
+
+
+@router.post("/login", operation_id="auth-login", responses={**ERR_400, **ERR_401, **ERR_422, **ERR_429})
 async def login(body: LoginRequest, response: Response, session: DbSession, settings: SettingsDep) -> Me:
     """Sign in with email and password; sets the session cookie."""
     user, token = await service.login(session, email=body.email, password=body.password, settings=settings)
@@ -68,6 +75,6 @@ async def create_key(body: ApiKeyCreate, session: DbSession, actor: AdminActor) 
 
 
 @keys_router.delete("/{key_id}", operation_id="api-keys-revoke", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_key(key_id: int, session: DbSession, actor: AdminActor) -> None:
+async def revoke_key(key_id: KeyId, session: DbSession, actor: AdminActor) -> None:
     """Revoke an API key; calls with it are refused from now on."""
     await service.revoke_api_key(session, actor=actor, key_id=key_id)

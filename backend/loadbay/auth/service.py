@@ -34,7 +34,7 @@ async def login(session: AsyncSession, *, email: str, password: str, settings: S
     if user is None or not ok or not user.is_active:
         session.add(LoginFailure(email=email, at=now))
         await session.flush()
-        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials", keep_changes=True)
     await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     token = new_token()
     session.add(

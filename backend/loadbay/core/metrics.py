@@ -10,7 +10,9 @@ REQUESTS = Counter("loadbay_http_requests_total", "HTTP requests", ["method", "r
 LATENCY = Histogram("loadbay_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 
-async def metrics_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def metrics_middleware(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     start = time.perf_counter()
     response = await call_next(request)
     route = request.scope.get("route")

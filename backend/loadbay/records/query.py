@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, and_, false, literal, literal_column, or_, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnClause
 
 from loadbay.errors import AppError, FieldError, Invalid
@@ -31,7 +32,7 @@ class BadCursor(AppError):
 @dataclass(frozen=True)
 class Sort:
     name: str
-    expr: ColumnElement[Any] | None  # None: by id alone
+    expr: ColumnElement[Any] | InstrumentedAttribute[Any] | None  # None: by id alone
     nullable: bool
     descending: bool
 
@@ -52,8 +53,11 @@ def sort_of(dialect: str, fields: list[FieldDef], name: str, descending: bool) -
     f = _field_map(fields).get(name)
     if f is None or f.type == FieldType.json:
         allowed = ", ".join([*BUILTIN_SORTS, *(x.key for x in fields if x.type != FieldType.json)])
-        raise Invalid(f"Cannot sort by {name!r}; sort by one of: {allowed}.", code="invalid_sort",
-                      fields=[FieldError(field="sort", code="unknown_field", message=f"no sortable field {name!r}")])
+        raise Invalid(
+            f"Cannot sort by {name!r}; sort by one of: {allowed}.",
+            code="invalid_sort",
+            fields=[FieldError(field="sort", code="unknown_field", message=f"no sortable field {name!r}")],
+        )
     expr: ColumnClause[Any] = literal_column(rsql.value_expr(dialect, f.key, FieldType(f.type)))
     return Sort(name, expr, True, descending)
 
@@ -63,8 +67,11 @@ def _filter_value(dialect: str, f: FieldDef, raw: str, where: str) -> Any:
     try:
         v = coerce(Rules(type=t, enum_values=tuple(f.enum_values) if f.enum_values else None), raw)
     except ValueError_ as e:
-        raise Invalid(f"Filter {where}: {e.message}.", code="invalid_filter",
-                      fields=[FieldError(field="filter", code=e.code, message=e.message)]) from None
+        raise Invalid(
+            f"Filter {where}: {e.message}.",
+            code="invalid_filter",
+            fields=[FieldError(field="filter", code=e.code, message=e.message)],
+        ) from None
     if t == FieldType.decimal:
         return Decimal(v) if dialect == "postgresql" else float(v)
     if t == FieldType.boolean and dialect == "postgresql":
@@ -93,8 +100,11 @@ def parse_filters(dialect: str, fields: list[FieldDef], raw_filters: list[str]) 
         value = parts[2] if len(parts) == 3 else ""
         f = fmap.get(key)
         if f is None:
-            raise Invalid(f"Filter on unknown field {key!r}.", code="invalid_filter",
-                          fields=[FieldError(field="filter", code="unknown_field", message=f"no field {key!r}")])
+            raise Invalid(
+                f"Filter on unknown field {key!r}.",
+                code="invalid_filter",
+                fields=[FieldError(field="filter", code="unknown_field", message=f"no field {key!r}")],
+            )
         txt: ColumnClause[Any] = literal_column(rsql.text_expr(dialect, f.key))
         val: ColumnClause[Any] = literal_column(rsql.value_expr(dialect, f.key, FieldType(f.type)))
         if op == "empty":
@@ -105,13 +115,16 @@ def parse_filters(dialect: str, fields: list[FieldDef], raw_filters: list[str]) 
             if value == "":
                 continue
             pattern = f"%{_escape_like(value)}%"
-            out.append(txt.ilike(pattern, escape="\\") if dialect == "postgresql"
-                       else txt.like(pattern, escape="\\"))
+            out.append(
+                txt.ilike(pattern, escape="\\") if dialect == "postgresql" else txt.like(pattern, escape="\\")
+            )
         else:
             if f.type == FieldType.json:
-                raise Invalid(f"Filter {raw[:100]!r}: json fields only support empty, not_empty, contains.",
-                              code="invalid_filter",
-                              fields=[FieldError(field="filter", code="unsupported", message="json field")])
+                raise Invalid(
+                    f"Filter {raw[:100]!r}: json fields only support empty, not_empty, contains.",
+                    code="invalid_filter",
+                    fields=[FieldError(field="filter", code="unsupported", message="json field")],
+                )
             v = _filter_value(dialect, f, value, repr(raw[:100]))
             target = txt if f.type == FieldType.boolean else val
             if op == "eq":
@@ -160,7 +173,7 @@ def _dec_value(v: Any) -> Any:
         return None
     if not isinstance(v, dict) or len(v) != 1:
         raise BadCursor("The cursor is damaged; start from the first page.")
-    (tag, x), = v.items()
+    ((tag, x),) = v.items()
     try:
         if tag == "d":
             return Decimal(x)

@@ -11,8 +11,13 @@ COLUMNS = (Record.id, Record.key_norm, Record.data, Record.version, Record.creat
 
 
 async def page(
-    session: AsyncSession, *, entity_id: int, where: Sequence[ColumnElement[bool]], sort: Sort,
-    cursor: Cursor | None, limit: int,
+    session: AsyncSession,
+    *,
+    entity_id: int,
+    where: Sequence[ColumnElement[bool]],
+    sort: Sort,
+    cursor: Cursor | None,
+    limit: int,
 ) -> list[tuple[Row[Any], bool]]:
     """Up to ``limit + 1`` rows after the cursor, each with whether it is in the nulls phase."""
     base = [Record.entity_id == entity_id, *where]

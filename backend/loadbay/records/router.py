@@ -2,6 +2,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
+from loadbay.core.links import record_links
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
 from loadbay.errors import COMMON_ERRORS, ERR_409, ERR_412, FieldError, Invalid
 from loadbay.records import service
@@ -15,17 +16,31 @@ from loadbay.records.schemas import (
     RecordUpdate,
 )
 
-router = APIRouter(prefix="/workspaces/{workspace_id}/entities/{entity_key}/records", tags=["records"],
-                   responses=COMMON_ERRORS)
+router = APIRouter(
+    prefix="/workspaces/{workspace_id}/entities/{entity_key}/records",
+    tags=["records"],
+    responses=COMMON_ERRORS,
+)
 EntityKey = Annotated[str, Path(description="Entity key, e.g. `products`.", max_length=63)]
 RecordId = Annotated[int, Path(description="Record id.", ge=1, le=2**63 - 1)]
 Filters = Annotated[
     list[str] | None,
-    Query(description="Repeatable `field:op:value`; op is eq, ne, contains, gt, gte, lt, lte, empty or "
-                      "not_empty (no value).", max_length=50),
+    Query(
+        description="Repeatable `field:op:value`; op is eq, ne, contains, gt, gte, lt, lte, empty or "
+        "not_empty (no value).",
+        max_length=50,
+    ),
 ]
-KeyQuery = Annotated[str | None, Query(description="Records whose natural key starts with this.", max_length=1000)]
-IfMatch = Annotated[str | None, Header(description="The version you last read (ETag); 412 if it changed.")]
+KeyQuery = Annotated[
+    str | None, Query(description="Records whose natural key starts with this.", max_length=1000)
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="The version you last read (ETag); 412 if it changed.",
+        pattern=r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)\s*$',
+    ),
+]
 
 
 def _version(if_match: str | None) -> int | None:
@@ -33,8 +48,11 @@ def _version(if_match: str | None) -> int | None:
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
-        raise Invalid("If-Match must be the record's version, e.g. \"3\".", code="invalid_if_match",
-                      fields=[FieldError(field="If-Match", code="format", message="expected a version number")])
+        raise Invalid(
+            'If-Match must be the record\'s version, e.g. "3".',
+            code="invalid_if_match",
+            fields=[FieldError(field="If-Match", code="format", message="expected a version number")],
+        )
     return int(raw)
 
 
@@ -49,32 +67,51 @@ async def list_records(
     actor: ViewerActor,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    cursor: Annotated[str | None, Query(max_length=4000, description="`next_cursor` of the previous page.")] = None,
-    sort: Annotated[str, Query(max_length=63, description="`id`, `key`, `created_at`, `updated_at` or a field.")]
-    = "id",
-    order: Annotated[Literal["asc", "desc"], Query(description="Sort direction; empty values come last.")] = "asc",
+    cursor: Annotated[
+        str | None, Query(max_length=4000, description="`next_cursor` of the previous page.")
+    ] = None,
+    sort: Annotated[
+        str, Query(max_length=63, description="`id`, `key`, `created_at`, `updated_at` or a field.")
+    ] = "id",
+    order: Annotated[
+        Literal["asc", "desc"], Query(description="Sort direction; empty values come last.")
+    ] = "asc",
     filter: Filters = None,
     q: KeyQuery = None,
 ) -> RecordPage:
     """A page of records, sorted and filtered, with a cursor to the next page."""
     page = await service.list_records(
-        session, actor=actor, entity_key=entity_key, limit=min(limit, settings.page_max), cursor=cursor, sort=sort,
-        descending=order == "desc", filters=filter, q=q,
+        session,
+        actor=actor,
+        entity_key=entity_key,
+        limit=min(limit, settings.page_max),
+        cursor=cursor,
+        sort=sort,
+        descending=order == "desc",
+        filters=filter,
+        q=q,
     )
     return RecordPage.model_validate(page)
 
 
 @router.get("/count", operation_id="records-count")
-async def count_records(entity_key: EntityKey, session: DbSession, actor: ViewerActor, filter: Filters = None,
-                        q: KeyQuery = None) -> RecordCount:
+async def count_records(
+    entity_key: EntityKey, session: DbSession, actor: ViewerActor, filter: Filters = None, q: KeyQuery = None
+) -> RecordCount:
     """How many records match the filters."""
     n = await service.count_records(session, actor=actor, entity_key=entity_key, filters=filter, q=q)
     return RecordCount(count=n)
 
 
-@router.post("", operation_id="records-create", status_code=status.HTTP_201_CREATED, responses=ERR_409)
-async def create_record(entity_key: EntityKey, body: RecordCreate, response: Response, session: DbSession,
-                        actor: EditorActor) -> RecordRead:
+@router.post(
+    "",
+    operation_id="records-create",
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERR_409, **record_links()},
+)
+async def create_record(
+    entity_key: EntityKey, body: RecordCreate, response: Response, session: DbSession, actor: EditorActor
+) -> RecordRead:
     """Create a record; values are checked against the entity's fields."""
     rec = await service.create_record(session, actor=actor, entity_key=entity_key, data=body.data)
     _etag(response, rec.version)
@@ -82,7 +119,9 @@ async def create_record(entity_key: EntityKey, body: RecordCreate, response: Res
 
 
 @router.post("/bulk", operation_id="records-bulk", responses=ERR_409)
-async def bulk_records(entity_key: EntityKey, body: BulkAction, session: DbSession, actor: EditorActor) -> BulkResult:
+async def bulk_records(
+    entity_key: EntityKey, body: BulkAction, session: DbSession, actor: EditorActor
+) -> BulkResult:
     """Set a field on, or delete, the records given by ids or matching a filter."""
     matched, updated, deleted = await service.bulk(session, actor=actor, entity_key=entity_key, action=body)
     return BulkResult(matched=matched, updated=updated, deleted=deleted)
@@ -95,29 +134,53 @@ async def delete_all_records(entity_key: EntityKey, session: DbSession, actor: E
     return BulkResult(matched=n, deleted=n)
 
 
-@router.get("/{record_id}", operation_id="records-get")
-async def get_record(entity_key: EntityKey, record_id: RecordId, response: Response, session: DbSession,
-                     actor: ViewerActor) -> RecordRead:
+@router.get("/{record_id:int}", operation_id="records-get")
+async def get_record(
+    entity_key: EntityKey, record_id: RecordId, response: Response, session: DbSession, actor: ViewerActor
+) -> RecordRead:
     """One record; its version is also the ETag."""
     rec = await service.get_record(session, actor=actor, entity_key=entity_key, record_id=record_id)
     _etag(response, rec.version)
     return RecordRead.model_validate(rec)
 
 
-@router.patch("/{record_id}", operation_id="records-update", responses={**ERR_409, **ERR_412})
-async def update_record(entity_key: EntityKey, record_id: RecordId, body: RecordUpdate, response: Response,
-                        session: DbSession, actor: EditorActor, if_match: IfMatch = None) -> RecordRead:
+@router.patch("/{record_id:int}", operation_id="records-update", responses={**ERR_409, **ERR_412})
+async def update_record(
+    entity_key: EntityKey,
+    record_id: RecordId,
+    body: RecordUpdate,
+    response: Response,
+    session: DbSession,
+    actor: EditorActor,
+    if_match: IfMatch = None,
+) -> RecordRead:
     """Change some values of a record; with If-Match, only if it is still at that version."""
-    rec = await service.update_record(session, actor=actor, entity_key=entity_key, record_id=record_id,
-                                      data=body.data, if_match=_version(if_match))
+    rec = await service.update_record(
+        session,
+        actor=actor,
+        entity_key=entity_key,
+        record_id=record_id,
+        data=body.data,
+        if_match=_version(if_match),
+    )
     _etag(response, rec.version)
     return RecordRead.model_validate(rec)
 
 
-@router.delete("/{record_id}", operation_id="records-delete", status_code=status.HTTP_204_NO_CONTENT,
-               responses=ERR_412)
-async def delete_record(entity_key: EntityKey, record_id: RecordId, session: DbSession, actor: EditorActor,
-                        if_match: IfMatch = None) -> None:
+@router.delete(
+    "/{record_id:int}",
+    operation_id="records-delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERR_412,
+)
+async def delete_record(
+    entity_key: EntityKey,
+    record_id: RecordId,
+    session: DbSession,
+    actor: EditorActor,
+    if_match: IfMatch = None,
+) -> None:
     """Delete a record; with If-Match, only if it is still at that version."""
-    await service.delete_record(session, actor=actor, entity_key=entity_key, record_id=record_id,
-                                if_match=_version(if_match))
+    await service.delete_record(
+        session, actor=actor, entity_key=entity_key, record_id=record_id, if_match=_version(if_match)
+    )

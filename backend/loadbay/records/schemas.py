@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from loadbay.core.schemas import Schema
 
@@ -10,7 +10,9 @@ from loadbay.core.schemas import Schema
 class RecordRead(Schema):
     id: int
     key: str = Field(description="The natural key as stored (key fields joined by ` / `).")
-    data: dict[str, Any] = Field(description="Values by field key; decimals are strings, keeping every digit.")
+    data: dict[str, Any] = Field(
+        description="Values by field key; decimals are strings, keeping every digit."
+    )
     version: int = Field(description="Increments on every change; send it back as `If-Match`.")
     created_at: datetime
     updated_at: datetime
@@ -30,7 +32,7 @@ class RecordCreate(Schema):
 
 
 class RecordUpdate(Schema):
-    data: dict[str, Any] = Field(description="Values to change; null or \"\" clears a value.")
+    data: dict[str, Any] = Field(description='Values to change; null or "" clears a value.')
 
 
 class BulkActionType(StrEnum):
@@ -40,12 +42,14 @@ class BulkActionType(StrEnum):
 
 class BulkAction(Schema):
     action: BulkActionType
-    ids: list[int] | None = Field(None, max_length=100_000, description="Act on these record ids.")
+    ids: list[StrictInt] | None = Field(None, max_length=100_000, description="Act on these record ids.")
     filter: list[str] | None = Field(
         None, max_length=50, description="Act on every record matching these filters (`field:op:value`)."
     )
     q: str | None = Field(None, max_length=1000, description="…and whose key starts with this.")
-    all: bool = Field(False, description="Act on every record of the entity (when no ids, filter or q).")
+    all: StrictBool = Field(
+        False, description="Act on every record of the entity (when no ids, filter or q)."
+    )
     field: str | None = Field(None, max_length=63, description="Field to set (action `set`).")
     value: Any = Field(None, description="Value to set; null clears it.")
 

@@ -8,6 +8,7 @@ import orjson
 from sqlalchemy import ColumnElement, delete, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
 
 from loadbay.core.actor import Actor
 from loadbay.db import utcnow
@@ -44,23 +45,32 @@ def _dialect(session: AsyncSession) -> str:
 
 
 def _view(entity: Entity, r: Any) -> RecordView:
-    return RecordView(id=r.id, key=keys.display(entity, r.data), data=r.data, version=r.version,
-                      created_at=r.created_at, updated_at=r.updated_at)
+    return RecordView(
+        id=r.id,
+        key=keys.display(entity, r.data),
+        data=r.data,
+        version=r.version,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
 
 
 async def _entity(session: AsyncSession, actor: Actor, entity_key: str) -> EntityView:
     return await schema_service.get_entity(session, actor=actor, key=entity_key)
 
 
-async def _entity_light(session: AsyncSession, actor: Actor, entity_key: str) -> tuple[Entity, list[FieldDef]]:
+async def _entity_light(
+    session: AsyncSession, actor: Actor, entity_key: str
+) -> tuple[Entity, list[FieldDef]]:
     # Listing does not need record counts, which cost a scan on large entities.
     entity = await schema_service.get_entity_row(session, workspace_id=actor.workspace_id, key=entity_key)
     fields = (await schema_repo.fields_of(session, [entity.id]))[entity.id]
     return entity, fields
 
 
-def _where(session: AsyncSession, entity: Entity, fields: list[FieldDef], filters: list[str] | None,
-           q: str | None) -> list[ColumnElement[bool]]:
+def _where(
+    session: AsyncSession, entity: Entity, fields: list[FieldDef], filters: list[str] | None, q: str | None
+) -> list[ColumnElement[bool]]:
     where = query.parse_filters(_dialect(session), fields, filters or [])
     if q:
         where += query.key_prefix(entity, q)
@@ -68,14 +78,28 @@ def _where(session: AsyncSession, entity: Entity, fields: list[FieldDef], filter
 
 
 async def list_records(
-    session: AsyncSession, *, actor: Actor, entity_key: str, limit: int, cursor: str | None,
-    sort: str, descending: bool, filters: list[str] | None, q: str | None,
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    entity_key: str,
+    limit: int,
+    cursor: str | None,
+    sort: str,
+    descending: bool,
+    filters: list[str] | None,
+    q: str | None,
 ) -> PageView:
     entity, fields = await _entity_light(session, actor, entity_key)
     s = query.sort_of(_dialect(session), fields, sort, descending)
     cur = query.decode_cursor(s, cursor) if cursor else None
-    rows = await repository.page(session, entity_id=entity.id, where=_where(session, entity, fields, filters, q),
-                                 sort=s, cursor=cur, limit=limit)
+    rows = await repository.page(
+        session,
+        entity_id=entity.id,
+        where=_where(session, entity, fields, filters, q),
+        sort=s,
+        cursor=cur,
+        limit=limit,
+    )
     items = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
@@ -84,10 +108,13 @@ async def list_records(
     return PageView(items=[_view(entity, r) for r, _ in items], next_cursor=next_cursor)
 
 
-async def count_records(session: AsyncSession, *, actor: Actor, entity_key: str, filters: list[str] | None,
-                        q: str | None) -> int:
+async def count_records(
+    session: AsyncSession, *, actor: Actor, entity_key: str, filters: list[str] | None, q: str | None
+) -> int:
     entity, fields = await _entity_light(session, actor, entity_key)
-    return await repository.count(session, entity_id=entity.id, where=_where(session, entity, fields, filters, q))
+    return await repository.count(
+        session, entity_id=entity.id, where=_where(session, entity, fields, filters, q)
+    )
 
 
 async def _get(session: AsyncSession, entity: Entity, record_id: int) -> Record:
@@ -105,8 +132,9 @@ async def get_record(session: AsyncSession, *, actor: Actor, entity_key: str, re
 # --- validation ----------------------------------------------------------------------------------
 
 
-async def _check_references(session: AsyncSession, view: EntityView, values: dict[str, Any],
-                            errors: list[FieldError]) -> None:
+async def _check_references(
+    session: AsyncSession, view: EntityView, values: dict[str, Any], errors: list[FieldError]
+) -> None:
     for key, value in values.items():
         f = view.field(key)
         if f is None or f.type != FieldType.reference or value is None or f.reference_entity_id is None:
@@ -115,11 +143,20 @@ async def _check_references(session: AsyncSession, view: EntityView, values: dic
         if target is None:
             continue
         if target.id == view.entity.id and keys.normalize(target, [value]) == keys.normalize(
-                view.entity, [values.get(k) for k in view.entity.key_fields]):
+            view.entity, [values.get(k) for k in view.entity.key_fields]
+        ):
             continue  # a record may point at itself
-        if await repository.id_by_key(session, entity_id=target.id, key_norm=keys.normalize(target, [value])) is None:
-            errors.append(FieldError(field=f"data.{key}", code="reference_not_found",
-                                     message=f"no {target.key} record with key {value!r}"))
+        if (
+            await repository.id_by_key(session, entity_id=target.id, key_norm=keys.normalize(target, [value]))
+            is None
+        ):
+            errors.append(
+                FieldError(
+                    field=f"data.{key}",
+                    code="reference_not_found",
+                    message=f"no {target.key} record with key {value!r}",
+                )
+            )
 
 
 def _coerce_values(view: EntityView, incoming: dict[str, Any], errors: list[FieldError]) -> dict[str, Any]:
@@ -128,8 +165,13 @@ def _coerce_values(view: EntityView, incoming: dict[str, Any], errors: list[Fiel
     for key, value in incoming.items():
         f = view.field(key)
         if f is None:
-            errors.append(FieldError(field=f"data.{key}", code="unknown_field",
-                                     message=f"{view.entity.key!r} has no field {key!r}"))
+            errors.append(
+                FieldError(
+                    field=f"data.{key}",
+                    code="unknown_field",
+                    message=f"{view.entity.key!r} has no field {key!r}",
+                )
+            )
             continue
         if value is None or (is_blank(value) and f.type != FieldType.json):
             coerced[key] = None
@@ -143,12 +185,16 @@ def _coerce_values(view: EntityView, incoming: dict[str, Any], errors: list[Fiel
 
 def _raise_invalid(errors: list[FieldError]) -> None:
     if errors:
-        raise Invalid("The record is not valid: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
-                      code="invalid_record", fields=errors)
+        raise Invalid(
+            "The record is not valid: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
+            code="invalid_record",
+            fields=errors,
+        )
 
 
-async def _validated(session: AsyncSession, view: EntityView, incoming: dict[str, Any],
-                     base: dict[str, Any] | None) -> dict[str, Any]:
+async def _validated(
+    session: AsyncSession, view: EntityView, incoming: dict[str, Any], base: dict[str, Any] | None
+) -> dict[str, Any]:
     """The record's new data: incoming values checked and merged over ``base`` (None: a new record)."""
     errors: list[FieldError] = []
     coerced = _coerce_values(view, incoming, errors)
@@ -164,27 +210,34 @@ async def _validated(session: AsyncSession, view: EntityView, incoming: dict[str
                 data[f.key] = f.default
     for f in view.fields:
         if f.required and f.key not in data and not any(e.field == f"data.{f.key}" for e in errors):
-            errors.append(FieldError(field=f"data.{f.key}", code="required", message=f"{f.label} is required"))
+            errors.append(
+                FieldError(field=f"data.{f.key}", code="required", message=f"{f.label} is required")
+            )
     if not errors:
         await _check_references(session, view, {k: v for k, v in coerced.items() if v is not None}, errors)
     _raise_invalid(errors)
     return data
 
 
-async def _check_unique(session: AsyncSession, view: EntityView, data: dict[str, Any], key_norm: str,
-                        record_id: int | None) -> None:
+async def _check_unique(
+    session: AsyncSession, view: EntityView, data: dict[str, Any], key_norm: str, record_id: int | None
+) -> None:
     other = await repository.id_by_key(session, entity_id=view.entity.id, key_norm=key_norm)
     if other is not None and other != record_id:
         shown = keys.display(view.entity, data)
-        raise Conflict(f"A {view.entity.key} record with key {shown!r} already exists (id {other}).",
-                       code="duplicate_key",
-                       fields=[FieldError(field=f"data.{k}", code="duplicate_key", message="key already used")
-                               for k in view.entity.key_fields])
+        raise Conflict(
+            f"A {view.entity.key} record with key {shown!r} already exists (id {other}).",
+            code="duplicate_key",
+            fields=[
+                FieldError(field=f"data.{k}", code="duplicate_key", message="key already used")
+                for k in view.entity.key_fields
+            ],
+        )
     dialect = _dialect(session)
     for f in view.fields:
         if not f.unique or f.key not in data:
             continue
-        expr = literal_column(rsql.value_expr(dialect, f.key, FieldType(f.type)))
+        expr: ColumnClause[Any] = literal_column(rsql.value_expr(dialect, f.key, FieldType(f.type)))
         value: Any = data[f.key]
         if f.type == FieldType.decimal:
             value = query._filter_value(dialect, f, str(value), f.key)
@@ -193,8 +246,11 @@ async def _check_unique(session: AsyncSession, view: EntityView, data: dict[str,
             stmt = stmt.where(Record.id != record_id)
         hit = (await session.execute(stmt)).scalar_one_or_none()
         if hit is not None:
-            raise Conflict(f"{f.label} {data[f.key]!r} is already used by record {hit}.", code="duplicate_value",
-                           fields=[FieldError(field=f"data.{f.key}", code="unique", message="value already used")])
+            raise Conflict(
+                f"{f.label} {data[f.key]!r} is already used by record {hit}.",
+                code="duplicate_value",
+                fields=[FieldError(field=f"data.{f.key}", code="unique", message="value already used")],
+            )
 
 
 def _key_norm(view: EntityView, data: dict[str, Any]) -> str:
@@ -204,20 +260,30 @@ def _key_norm(view: EntityView, data: dict[str, Any]) -> str:
 # --- writing -------------------------------------------------------------------------------------
 
 
-async def create_record(session: AsyncSession, *, actor: Actor, entity_key: str,
-                        data: dict[str, Any]) -> RecordView:
+async def create_record(
+    session: AsyncSession, *, actor: Actor, entity_key: str, data: dict[str, Any]
+) -> RecordView:
     view = await _entity(session, actor, entity_key)
     clean = await _validated(session, view, data, None)
     key_norm = _key_norm(view, clean)
     await _check_unique(session, view, clean, key_norm, None)
     now = utcnow()
-    rec = Record(workspace_id=actor.workspace_id, entity_id=view.entity.id, key_norm=key_norm, data=clean,
-                 version=1, created_at=now, updated_at=now)
+    rec = Record(
+        workspace_id=actor.workspace_id,
+        entity_id=view.entity.id,
+        key_norm=key_norm,
+        data=clean,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(rec)
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict("The record conflicts with another one (key or unique field).", code="duplicate_key") from None
+        raise Conflict(
+            "The record conflicts with another one (key or unique field).", code="duplicate_key"
+        ) from None
     return _view(view.entity, rec)
 
 
@@ -225,11 +291,19 @@ def _check_version(rec: Record, if_match: int | None) -> None:
     if if_match is not None and if_match != rec.version:
         raise PreconditionFailed(
             f"Record {rec.id} is at version {rec.version}, not {if_match}; reload it and try again.",
-            code="version_mismatch")
+            code="version_mismatch",
+        )
 
 
-async def update_record(session: AsyncSession, *, actor: Actor, entity_key: str, record_id: int,
-                        data: dict[str, Any], if_match: int | None) -> RecordView:
+async def update_record(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    entity_key: str,
+    record_id: int,
+    data: dict[str, Any],
+    if_match: int | None,
+) -> RecordView:
     view = await _entity(session, actor, entity_key)
     rec = await _get(session, view.entity, record_id)
     _check_version(rec, if_match)
@@ -246,21 +320,25 @@ async def update_record(session: AsyncSession, *, actor: Actor, entity_key: str,
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreconditionFailed(f"Record {rec.id} changed meanwhile; reload it and try again.",
-                                 code="version_mismatch")
+        raise PreconditionFailed(
+            f"Record {rec.id} changed meanwhile; reload it and try again.", code="version_mismatch"
+        )
     await session.refresh(rec)
     return _view(view.entity, rec)
 
 
-async def delete_record(session: AsyncSession, *, actor: Actor, entity_key: str, record_id: int,
-                        if_match: int | None) -> None:
+async def delete_record(
+    session: AsyncSession, *, actor: Actor, entity_key: str, record_id: int, if_match: int | None
+) -> None:
     entity, _ = await _entity_light(session, actor, entity_key)
     rec = await _get(session, entity, record_id)
     _check_version(rec, if_match)
     await session.execute(delete(Record).where(Record.id == rec.id, Record.version == rec.version))
 
 
-async def bulk(session: AsyncSession, *, actor: Actor, entity_key: str, action: BulkAction) -> tuple[int, int, int]:
+async def bulk(
+    session: AsyncSession, *, actor: Actor, entity_key: str, action: BulkAction
+) -> tuple[int, int, int]:
     """Apply one action to a selection; returns (matched, updated, deleted)."""
     view = await _entity(session, actor, entity_key)
     entity = view.entity
@@ -270,48 +348,70 @@ async def bulk(session: AsyncSession, *, actor: Actor, entity_key: str, action: 
     if action.filter or action.q:
         where += _where(session, entity, view.fields, action.filter, action.q)
     if not where and not action.all:
-        raise Invalid("Say which records: ids, filter, q, or all=true.", code="empty_selection",
-                      fields=[FieldError(field="ids", code="required", message="no selection given")])
+        raise Invalid(
+            "Say which records: ids, filter, q, or all=true.",
+            code="empty_selection",
+            fields=[FieldError(field="ids", code="required", message="no selection given")],
+        )
     base = [Record.entity_id == entity.id, *where]
     matched = await repository.count(session, entity_id=entity.id, where=where)
     if action.action == BulkActionType.delete:
         res = await session.execute(delete(Record).where(*base).execution_options(synchronize_session=False))
         return matched, 0, int(res.rowcount)  # type: ignore[attr-defined]
     if not action.field:
-        raise Invalid("A `set` action names the field to set.", code="invalid_bulk",
-                      fields=[FieldError(field="field", code="required", message="field is required")])
+        raise Invalid(
+            "A `set` action names the field to set.",
+            code="invalid_bulk",
+            fields=[FieldError(field="field", code="required", message="field is required")],
+        )
     f = view.field(action.field)
     if f is None:
-        raise Invalid(f"{entity.key!r} has no field {action.field!r}.", code="invalid_bulk",
-                      fields=[FieldError(field="field", code="unknown_field", message="no such field")])
+        raise Invalid(
+            f"{entity.key!r} has no field {action.field!r}.",
+            code="invalid_bulk",
+            fields=[FieldError(field="field", code="unknown_field", message="no such field")],
+        )
     if f.key in entity.key_fields:
-        raise Invalid(f"{f.key!r} is part of the natural key; change keys one record at a time.",
-                      code="invalid_bulk", fields=[FieldError(field="field", code="key_field",
-                                                              message="key fields cannot be bulk-set")])
+        raise Invalid(
+            f"{f.key!r} is part of the natural key; change keys one record at a time.",
+            code="invalid_bulk",
+            fields=[FieldError(field="field", code="key_field", message="key fields cannot be bulk-set")],
+        )
     errors: list[FieldError] = []
     value = _coerce_values(view, {f.key: action.value}, errors).get(f.key)
     if value is not None and not errors:
         await _check_references(session, view, {f.key: value}, errors)
     _raise_invalid(errors)
     if value is None and f.required:
-        raise Invalid(f"{f.label} is required; it cannot be cleared.", code="invalid_record",
-                      fields=[FieldError(field=f"data.{f.key}", code="required", message="required")])
+        raise Invalid(
+            f"{f.label} is required; it cannot be cleared.",
+            code="invalid_record",
+            fields=[FieldError(field=f"data.{f.key}", code="required", message="required")],
+        )
     dialect = _dialect(session)
     if value is None:
         new_data: Any = text(rsql.remove_key_sql(dialect, f.key))
     else:
         patch = orjson.dumps({f.key: value}).decode()
-        new_data = (text("data || CAST(:patch AS jsonb)") if dialect == "postgresql"
-                    else text("json_patch(data, :patch)")).bindparams(patch=patch)
-    stmt = (update(Record).where(*base)
-            .values(data=new_data, version=Record.version + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False))
+        new_data = (
+            text("data || CAST(:patch AS jsonb)")
+            if dialect == "postgresql"
+            else text("json_patch(data, :patch)")
+        ).bindparams(patch=patch)
+    stmt = (
+        update(Record)
+        .where(*base)
+        .values(data=new_data, version=Record.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     try:
         async with session.begin_nested():
             res = await session.execute(stmt)
     except IntegrityError:
-        raise Conflict(f"{f.label} must be unique; setting it on {matched} records would repeat it.",
-                       code="duplicate_value") from None
+        raise Conflict(
+            f"{f.label} must be unique; setting it on {matched} records would repeat it.",
+            code="duplicate_value",
+        ) from None
     return matched, int(res.rowcount), 0  # type: ignore[attr-defined]
 
 
@@ -319,4 +419,3 @@ async def delete_all(session: AsyncSession, *, actor: Actor, entity_key: str) ->
     entity, _ = await _entity_light(session, actor, entity_key)
     res = await session.execute(delete(Record).where(Record.entity_id == entity.id))
     return int(res.rowcount)  # type: ignore[attr-defined]
-

@@ -40,14 +40,16 @@ def value_expr(dialect: str, key: str, ftype: FieldType) -> str:
     return f"json_extract(data, '$.{key}')"
 
 
-def create_index_ddl(dialect: str, entity_id: int, field_id: int, key: str, ftype: FieldType,
-                     unique: bool) -> list[str]:
+def create_index_ddl(
+    dialect: str, entity_id: int, field_id: int, key: str, ftype: FieldType, unique: bool
+) -> list[str]:
     expr = value_expr(dialect, key, ftype)
     where = f"WHERE entity_id = {int(entity_id)}"
     stmts = [f"CREATE INDEX IF NOT EXISTS {SORT_INDEX.format(int(field_id))} ON records ({expr}, id) {where}"]
     if unique:
         stmts.append(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {UNIQUE_INDEX.format(int(field_id))} ON records ({expr}) {where}"
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {UNIQUE_INDEX.format(int(field_id))} "
+            f"ON records ({expr}) {where}"
         )
     return stmts
 

@@ -33,7 +33,11 @@ async def entity_keys(session: AsyncSession, workspace_id: int) -> dict[int, str
 async def record_counts(session: AsyncSession, entity_ids: list[int]) -> dict[int, int]:
     if not entity_ids:
         return {}
-    stmt = select(Record.entity_id, func.count()).where(Record.entity_id.in_(entity_ids)).group_by(Record.entity_id)
+    stmt = (
+        select(Record.entity_id, func.count())
+        .where(Record.entity_id.in_(entity_ids))
+        .group_by(Record.entity_id)
+    )
     return {i: int(n) for i, n in (await session.execute(stmt)).all()}
 
 

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from loadbay.core.schemas import Schema
 from loadbay.schema.types import FieldType
@@ -17,15 +17,19 @@ Ident = Annotated[
 class FieldBase(Schema):
     label: str | None = Field(None, max_length=200, description="Shown in the UI; defaults from the key.")
     description: str = Field("", max_length=2000)
-    required: bool = Field(False, description="A record must have a value.")
-    unique: bool = Field(False, description="No two records of the entity share a value.")
-    indexed: bool = Field(False, description="Index the field, for fast sorting and filtering.")
+    required: StrictBool = Field(False, description="A record must have a value.")
+    unique: StrictBool = Field(False, description="No two records of the entity share a value.")
+    indexed: StrictBool = Field(False, description="Index the field, for fast sorting and filtering.")
     default: Any = Field(None, description="Value given to new records that lack one.")
     enum_values: list[str] | None = Field(None, description="Allowed values (type `enum`).", max_length=10000)
-    pattern: str | None = Field(None, max_length=500, description="Regular expression the whole value matches.")
+    pattern: str | None = Field(
+        None, max_length=500, description="Regular expression the whole value matches."
+    )
     min_value: Any = Field(None, description="Smallest allowed value (numbers, dates).")
     max_value: Any = Field(None, description="Largest allowed value (numbers, dates).")
-    max_length: int | None = Field(None, ge=1, le=1_000_000, description="Most characters (text types).")
+    max_length: StrictInt | None = Field(
+        None, ge=1, le=1_000_000, description="Most characters (text types)."
+    )
     aliases: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=100, description="Other column names that map to this field."
     )
@@ -41,15 +45,15 @@ class FieldUpdate(Schema):
     label: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     type: FieldType | None = None
-    required: bool | None = None
-    unique: bool | None = None
-    indexed: bool | None = None
+    required: StrictBool | None = None
+    unique: StrictBool | None = None
+    indexed: StrictBool | None = None
     default: Any = None
     enum_values: list[str] | None = Field(None, max_length=10000)
     pattern: str | None = Field(None, max_length=500)
     min_value: Any = None
     max_value: Any = None
-    max_length: int | None = Field(None, ge=1, le=1_000_000)
+    max_length: StrictInt | None = Field(None, ge=1, le=1_000_000)
     aliases: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
         None, max_length=100
     )
@@ -83,8 +87,8 @@ class EntityCreate(Schema):
     key_fields: list[Ident] = Field(
         min_length=1, max_length=8, description="Fields forming the natural key; re-imports upsert on it."
     )
-    key_trim: bool = Field(True, description="Trim spaces around key values before comparing.")
-    key_case_insensitive: bool = Field(True, description="Compare key values ignoring letter case.")
+    key_trim: StrictBool = Field(True, description="Trim spaces around key values before comparing.")
+    key_case_insensitive: StrictBool = Field(True, description="Compare key values ignoring letter case.")
     fields: list[FieldCreate] = Field(min_length=1, max_length=500, description="Field definitions.")
 
 
@@ -92,8 +96,8 @@ class EntityUpdate(Schema):
     label: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     key_fields: list[Ident] | None = Field(None, min_length=1, max_length=8)
-    key_trim: bool | None = None
-    key_case_insensitive: bool | None = None
+    key_trim: StrictBool | None = None
+    key_case_insensitive: StrictBool | None = None
 
 
 class EntityRead(Schema):

@@ -4,11 +4,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal_column, select, text, update
+from sqlalchemy import and_, delete, exists, func, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
 
 from loadbay.core.actor import Actor
+from loadbay.db import utcnow
 from loadbay.errors import Conflict, FieldError, Invalid, NotFound
 from loadbay.records import sql as rsql
 from loadbay.records.models import Record
@@ -34,11 +36,24 @@ from loadbay.schema.types import (
     coerce,
     is_blank,
 )
-from loadbay.db import utcnow
 
 # Attributes a field definition is compared on when a schema is applied.
-FIELD_ATTRS = ("label", "description", "type", "required", "unique", "indexed", "default", "enum_values",
-               "pattern", "min_value", "max_value", "max_length", "aliases", "reference_entity")
+FIELD_ATTRS = (
+    "label",
+    "description",
+    "type",
+    "required",
+    "unique",
+    "indexed",
+    "default",
+    "enum_values",
+    "pattern",
+    "min_value",
+    "max_value",
+    "max_length",
+    "aliases",
+    "reference_entity",
+)
 
 
 @dataclass
@@ -54,18 +69,28 @@ class EntityView:
     def as_read(self) -> dict[str, Any]:
         e = self.entity
         return {
-            "id": e.id, "key": e.key, "label": e.label, "description": e.description,
-            "key_fields": list(e.key_fields), "key_trim": e.key_trim,
-            "key_case_insensitive": e.key_case_insensitive, "record_count": self.record_count,
-            "created_at": e.created_at, "updated_at": e.updated_at,
+            "id": e.id,
+            "key": e.key,
+            "label": e.label,
+            "description": e.description,
+            "key_fields": list(e.key_fields),
+            "key_trim": e.key_trim,
+            "key_case_insensitive": e.key_case_insensitive,
+            "record_count": self.record_count,
+            "created_at": e.created_at,
+            "updated_at": e.updated_at,
             "fields": [field_read(f, self.ref_keys) for f in self.fields],
         }
 
 
 def field_read(f: FieldDef, ref_keys: dict[int, str]) -> dict[str, Any]:
     d = {a: getattr(f, a) for a in FIELD_ATTRS if a != "reference_entity"}
-    d.update(id=f.id, key=f.key, position=f.position,
-             reference_entity=ref_keys.get(f.reference_entity_id) if f.reference_entity_id else None)
+    d.update(
+        id=f.id,
+        key=f.key,
+        position=f.position,
+        reference_entity=ref_keys.get(f.reference_entity_id) if f.reference_entity_id else None,
+    )
     return d
 
 
@@ -190,20 +215,34 @@ def _check_field(spec: dict[str, Any], where: str, errors: list[FieldError]) -> 
 
 def _raise_if(errors: list[FieldError], what: str) -> None:
     if errors:
-        raise Invalid(f"The {what} is not valid: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
-                      code="invalid_definition", fields=errors)
+        raise Invalid(
+            f"The {what} is not valid: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
+            code="invalid_definition",
+            fields=errors,
+        )
 
 
-async def _reference_id(session: AsyncSession, workspace_id: int, key: str | None, where: str,
-                        errors: list[FieldError], pending: set[str] | None = None) -> int | None:
+async def _reference_id(
+    session: AsyncSession,
+    workspace_id: int,
+    key: str | None,
+    where: str,
+    errors: list[FieldError],
+    pending: set[str] | None = None,
+) -> int | None:
     if not key:
         return None
     target = await repository.entity_by_key(session, workspace_id, key)
     if target is None:
         if pending and key in pending:
             return None
-        errors.append(FieldError(field=f"{where}.reference_entity", code="unknown_entity",
-                                 message=f"no entity {key!r} in this workspace"))
+        errors.append(
+            FieldError(
+                field=f"{where}.reference_entity",
+                code="unknown_entity",
+                message=f"no entity {key!r} in this workspace",
+            )
+        )
         return None
     return target.id
 
@@ -223,32 +262,49 @@ async def _sync_indexes(session: AsyncSession, entity: Entity, f: FieldDef, was_
     except IntegrityError:
         raise Conflict(
             f"Field {f.key!r} cannot be unique: existing records of {entity.key!r} share values.",
-            code="duplicate_values", fields=[FieldError(field="unique", code="duplicate_values",
-                                                        message="existing records share values")],
+            code="duplicate_values",
+            fields=[
+                FieldError(field="unique", code="duplicate_values", message="existing records share values")
+            ],
         ) from None
 
 
 async def _count_missing(session: AsyncSession, entity_id: int, key: str) -> int:
-    expr = literal_column(rsql.text_expr(_dialect(session), key))
-    stmt = select(func.count()).select_from(Record).where(
-        Record.entity_id == entity_id, (expr.is_(None)) | (expr == "")
+    expr: ColumnClause[Any] = literal_column(rsql.text_expr(_dialect(session), key))
+    stmt = (
+        select(func.count())
+        .select_from(Record)
+        .where(Record.entity_id == entity_id, (expr.is_(None)) | (expr == ""))
     )
     return int((await session.execute(stmt)).scalar_one())
 
 
 def _field_row(entity: Entity, spec: dict[str, Any], ref_id: int | None, position: int) -> FieldDef:
     return FieldDef(
-        workspace_id=entity.workspace_id, entity_id=entity.id, key=spec["key"],
-        label=spec.get("label") or _label(spec["key"]), description=spec.get("description") or "",
-        type=FieldType(spec["type"]).value, required=bool(spec.get("required")),
-        unique=bool(spec.get("unique")), indexed=bool(spec.get("indexed")), default=spec.get("default"),
-        enum_values=spec.get("enum_values"), pattern=spec.get("pattern"), min_value=spec.get("min_value"),
-        max_value=spec.get("max_value"), max_length=spec.get("max_length"),
-        aliases=list(spec.get("aliases") or []), reference_entity_id=ref_id, position=position,
+        workspace_id=entity.workspace_id,
+        entity_id=entity.id,
+        key=spec["key"],
+        label=spec.get("label") or _label(spec["key"]),
+        description=spec.get("description") or "",
+        type=FieldType(spec["type"]).value,
+        required=bool(spec.get("required")),
+        unique=bool(spec.get("unique")),
+        indexed=bool(spec.get("indexed")),
+        default=spec.get("default"),
+        enum_values=spec.get("enum_values"),
+        pattern=spec.get("pattern"),
+        min_value=spec.get("min_value"),
+        max_value=spec.get("max_value"),
+        max_length=spec.get("max_length"),
+        aliases=list(spec.get("aliases") or []),
+        reference_entity_id=ref_id,
+        position=position,
     )
 
 
-def _check_key_fields(key_fields: list[str], specs: dict[str, dict[str, Any]], errors: list[FieldError]) -> None:
+def _check_key_fields(
+    key_fields: list[str], specs: dict[str, dict[str, Any]], errors: list[FieldError]
+) -> None:
     if len(set(key_fields)) != len(key_fields):
         errors.append(FieldError(field="key_fields", code="duplicate", message="key fields must be distinct"))
     for k in key_fields:
@@ -256,15 +312,21 @@ def _check_key_fields(key_fields: list[str], specs: dict[str, dict[str, Any]], e
         if spec is None:
             errors.append(FieldError(field="key_fields", code="unknown_field", message=f"no field {k!r}"))
         elif FieldType(spec["type"]) not in KEY_TYPES:
-            errors.append(FieldError(field="key_fields", code="not_a_key_type",
-                                     message=f"{k!r} is {spec['type']}; a key field is text, a number or a date"))
+            errors.append(
+                FieldError(
+                    field="key_fields",
+                    code="not_a_key_type",
+                    message=f"{k!r} is {spec['type']}; a key field is text, a number or a date",
+                )
+            )
 
 
 # --- writing -------------------------------------------------------------------------------------
 
 
-async def create_entity(session: AsyncSession, *, actor: Actor, body: EntityCreate,
-                        pending: set[str] | None = None) -> EntityView:
+async def create_entity(
+    session: AsyncSession, *, actor: Actor, body: EntityCreate, pending: set[str] | None = None
+) -> EntityView:
     ws = actor.workspace_id
     if await repository.entity_by_key(session, ws, body.key):
         raise Conflict(f"Entity {body.key!r} already exists.", code="entity_exists")
@@ -273,7 +335,9 @@ async def create_entity(session: AsyncSession, *, actor: Actor, body: EntityCrea
     for i, fc in enumerate(body.fields):
         spec = fc.model_dump()
         if spec["key"] in specs:
-            errors.append(FieldError(field=f"fields.{i}.key", code="duplicate", message=f"{spec['key']!r} twice"))
+            errors.append(
+                FieldError(field=f"fields.{i}.key", code="duplicate", message=f"{spec['key']!r} twice")
+            )
             continue
         if spec["key"] in body.key_fields:
             spec["required"] = True
@@ -286,11 +350,18 @@ async def create_entity(session: AsyncSession, *, actor: Actor, body: EntityCrea
             ref_ids[spec["key"]] = -1  # self-reference, resolved once the entity exists
         else:
             ref_ids[spec["key"]] = await _reference_id(
-                session, ws, spec.get("reference_entity"), f"fields.{i}", errors, pending)
+                session, ws, spec.get("reference_entity"), f"fields.{i}", errors, pending
+            )
     _raise_if(errors, "entity definition")
-    entity = Entity(workspace_id=ws, key=body.key, label=body.label or _label(body.key),
-                    description=body.description, key_fields=list(body.key_fields), key_trim=body.key_trim,
-                    key_case_insensitive=body.key_case_insensitive)
+    entity = Entity(
+        workspace_id=ws,
+        key=body.key,
+        label=body.label or _label(body.key),
+        description=body.description,
+        key_fields=list(body.key_fields),
+        key_trim=body.key_trim,
+        key_case_insensitive=body.key_case_insensitive,
+    )
     session.add(entity)
     await session.flush()
     rows = []
@@ -310,12 +381,19 @@ async def update_entity(session: AsyncSession, *, actor: Actor, key: str, body: 
     view = await get_entity(session, actor=actor, key=key)
     entity = view.entity
     changes = body.model_dump(exclude_unset=True)
-    key_changes = {k: v for k, v in changes.items()
-                   if k in ("key_fields", "key_trim", "key_case_insensitive") and v is not None
-                   and v != getattr(entity, k)}
+    key_changes = {
+        k: v
+        for k, v in changes.items()
+        if k in ("key_fields", "key_trim", "key_case_insensitive")
+        and v is not None
+        and v != getattr(entity, k)
+    }
     if key_changes and view.record_count:
-        raise Conflict(f"The natural key of {key!r} cannot change while it has records "
-                       f"({view.record_count}); delete them first.", code="entity_has_records")
+        raise Conflict(
+            f"The natural key of {key!r} cannot change while it has records "
+            f"({view.record_count}); delete them first.",
+            code="entity_has_records",
+        )
     if "key_fields" in key_changes:
         errors: list[FieldError] = []
         _check_key_fields(key_changes["key_fields"], {f.key: {"type": f.type} for f in view.fields}, errors)
@@ -333,23 +411,29 @@ async def update_entity(session: AsyncSession, *, actor: Actor, key: str, body: 
 
 async def delete_entity(session: AsyncSession, *, actor: Actor, key: str) -> None:
     view = await get_entity(session, actor=actor, key=key)
-    refs = [f for f in await repository.referencing_fields(session, view.entity.id)
-            if f.entity_id != view.entity.id]
+    refs = [
+        f
+        for f in await repository.referencing_fields(session, view.entity.id)
+        if f.entity_id != view.entity.id
+    ]
     if refs:
         keys = await repository.entity_keys(session, actor.workspace_id)
         names = ", ".join(sorted(f"{keys[f.entity_id]}.{f.key}" for f in refs))
-        raise Conflict(f"Entity {key!r} is referenced by {names}; remove those fields first.",
-                       code="entity_referenced")
+        raise Conflict(
+            f"Entity {key!r} is referenced by {names}; remove those fields first.", code="entity_referenced"
+        )
     for f in view.fields:
         for stmt in rsql.drop_index_ddl(f.id):
             await session.execute(text(stmt))
-    await session.execute(Record.__table__.delete().where(Record.entity_id == view.entity.id))
-    await session.execute(FieldDef.__table__.delete().where(FieldDef.entity_id == view.entity.id))
+    await session.execute(delete(Record).where(Record.entity_id == view.entity.id))
+    await session.execute(delete(FieldDef).where(FieldDef.entity_id == view.entity.id))
     await session.delete(view.entity)
     await session.flush()
 
 
-async def create_field(session: AsyncSession, *, actor: Actor, entity_key: str, body: FieldCreate) -> EntityView:
+async def create_field(
+    session: AsyncSession, *, actor: Actor, entity_key: str, body: FieldCreate
+) -> EntityView:
     view = await get_entity(session, actor=actor, key=entity_key)
     if view.field(body.key):
         raise Conflict(f"Field {body.key!r} already exists on {entity_key!r}.", code="field_exists")
@@ -361,8 +445,11 @@ async def create_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     if spec["required"] and spec.get("default") is None and view.record_count:
         missing = await _count_missing(session, view.entity.id, spec["key"])
         if missing:
-            raise Conflict(f"{missing} existing records have no {spec['key']!r}; give the field a default "
-                           "or make it optional.", code="existing_records_invalid")
+            raise Conflict(
+                f"{missing} existing records have no {spec['key']!r}; give the field a default "
+                "or make it optional.",
+                code="existing_records_invalid",
+            )
     pos = max((f.position for f in view.fields), default=-1) + 1
     f = _field_row(view.entity, spec, ref_id, pos)
     session.add(f)
@@ -371,8 +458,9 @@ async def create_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     return await get_entity(session, actor=actor, key=entity_key)
 
 
-async def update_field(session: AsyncSession, *, actor: Actor, entity_key: str, field_key: str,
-                       body: FieldUpdate) -> EntityView:
+async def update_field(
+    session: AsyncSession, *, actor: Actor, entity_key: str, field_key: str, body: FieldUpdate
+) -> EntityView:
     view = await get_entity(session, actor=actor, key=entity_key)
     f = view.field(field_key)
     if f is None:
@@ -389,21 +477,35 @@ async def update_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     ref_id = await _reference_id(session, actor.workspace_id, spec.get("reference_entity"), "field", errors)
     if f.key in view.entity.key_fields:
         if not spec.get("required"):
-            errors.append(FieldError(field="field.required", code="key_field", message="key fields are required"))
+            errors.append(
+                FieldError(field="field.required", code="key_field", message="key fields are required")
+            )
         if FieldType(spec["type"]) not in KEY_TYPES:
             errors.append(FieldError(field="field.type", code="not_a_key_type", message="not a key type"))
     _raise_if(errors, "field definition")
     if spec["type"] != f.type and view.record_count:
-        has_values = await session.scalar(select(exists().where(
-            and_(Record.entity_id == view.entity.id, literal_column(rsql.text_expr(_dialect(session), f.key)).isnot(None)))))
+        has_values = await session.scalar(
+            select(
+                exists().where(
+                    and_(
+                        Record.entity_id == view.entity.id,
+                        literal_column(rsql.text_expr(_dialect(session), f.key)).isnot(None),
+                    )
+                )
+            )
+        )
         if has_values:
-            raise Conflict(f"The type of {field_key!r} cannot change while records hold values for it.",
-                           code="field_has_values")
+            raise Conflict(
+                f"The type of {field_key!r} cannot change while records hold values for it.",
+                code="field_has_values",
+            )
     if spec.get("required") and not f.required and spec.get("default") is None and view.record_count:
         missing = await _count_missing(session, view.entity.id, f.key)
         if missing:
-            raise Conflict(f"{missing} existing records have no {field_key!r}; it cannot become required.",
-                           code="existing_records_invalid")
+            raise Conflict(
+                f"{missing} existing records have no {field_key!r}; it cannot become required.",
+                code="existing_records_invalid",
+            )
     index_changed = any(spec.get(a) != current.get(a) for a in ("type", "unique", "indexed"))
     for attr in FIELD_ATTRS:
         if attr == "reference_entity":
@@ -411,8 +513,11 @@ async def update_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
         elif attr == "aliases":
             f.aliases = list(spec.get("aliases") or [])
         else:
-            setattr(f, attr, spec.get(attr) if attr not in ("required", "unique", "indexed")
-                    else bool(spec.get(attr)))
+            setattr(
+                f,
+                attr,
+                spec.get(attr) if attr not in ("required", "unique", "indexed") else bool(spec.get(attr)),
+            )
     await session.flush()
     if index_changed:
         await _sync_indexes(session, view.entity, f, current["unique"])
@@ -433,7 +538,9 @@ async def delete_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     await session.execute(
         update(Record)
         .where(Record.entity_id == view.entity.id, literal_column(rsql.text_expr(dialect, f.key)).isnot(None))
-        .values(data=text(rsql.remove_key_sql(dialect, f.key)), version=Record.version + 1, updated_at=utcnow())
+        .values(
+            data=text(rsql.remove_key_sql(dialect, f.key)), version=Record.version + 1, updated_at=utcnow()
+        )
     )
     await session.delete(f)
     await session.flush()
@@ -456,8 +563,9 @@ def _diff(current: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     return out
 
 
-async def apply_schema(session: AsyncSession, *, actor: Actor, doc: SchemaDocument,
-                       dry_run: bool = False) -> SchemaApplyResult:
+async def apply_schema(
+    session: AsyncSession, *, actor: Actor, doc: SchemaDocument, dry_run: bool = False
+) -> SchemaApplyResult:
     """Create or update every entity and field of the document; what is not named is left alone."""
     changes: list[SchemaChange] = []
     keys = [e.key for e in doc.entities]
@@ -476,20 +584,34 @@ async def apply_schema(session: AsyncSession, *, actor: Actor, doc: SchemaDocume
                 changes.append(SchemaChange(entity=ent.key, action=ChangeAction.created))
                 continue
             view = await get_entity(session, actor=actor, key=ent.key)
-            upd = EntityUpdate(label=ent.label, description=ent.description, key_fields=ent.key_fields,
-                               key_trim=ent.key_trim, key_case_insensitive=ent.key_case_insensitive)
-            delta = [k for k, v in upd.model_dump().items()
-                     if v is not None and v != getattr(view.entity, k)]
+            upd = EntityUpdate(
+                label=ent.label,
+                description=ent.description,
+                key_fields=ent.key_fields,
+                key_trim=ent.key_trim,
+                key_case_insensitive=ent.key_case_insensitive,
+            )
+            delta = [k for k, v in upd.model_dump().items() if v is not None and v != getattr(view.entity, k)]
             if delta:
-                await update_entity(session, actor=actor, key=ent.key,
-                                    body=EntityUpdate(**{k: getattr(upd, k) for k in delta}))
-            changes.append(SchemaChange(entity=ent.key, action=ChangeAction.updated if delta
-                                        else ChangeAction.unchanged, changed=delta))
+                await update_entity(
+                    session,
+                    actor=actor,
+                    key=ent.key,
+                    body=EntityUpdate(**{k: getattr(upd, k) for k in delta}),
+                )
+            changes.append(
+                SchemaChange(
+                    entity=ent.key,
+                    action=ChangeAction.updated if delta else ChangeAction.unchanged,
+                    changed=delta,
+                )
+            )
         # Pass 2: every field, now that every entity exists.
         for ent in doc.entities:
             view = await get_entity(session, actor=actor, key=ent.key)
-            created_now = any(c.entity == ent.key and c.action == ChangeAction.created and c.field is None
-                              for c in changes)
+            created_now = any(
+                c.entity == ent.key and c.action == ChangeAction.created and c.field is None for c in changes
+            )
             for fc in ent.fields:
                 cur = view.field(fc.key)
                 spec = fc.model_dump()
@@ -498,7 +620,9 @@ async def apply_schema(session: AsyncSession, *, actor: Actor, doc: SchemaDocume
                 if cur is None:
                     await create_field(session, actor=actor, entity_key=ent.key, body=FieldCreate(**spec))
                     if not created_now:
-                        changes.append(SchemaChange(entity=ent.key, field=fc.key, action=ChangeAction.created))
+                        changes.append(
+                            SchemaChange(entity=ent.key, field=fc.key, action=ChangeAction.created)
+                        )
                     continue
                 current = field_read(cur, view.ref_keys)
                 errors: list[FieldError] = []
@@ -507,11 +631,22 @@ async def apply_schema(session: AsyncSession, *, actor: Actor, doc: SchemaDocume
                 _raise_if(errors, "field definition")
                 delta = _diff(current, normalised)
                 if delta:
-                    await update_field(session, actor=actor, entity_key=ent.key, field_key=fc.key,
-                                       body=FieldUpdate(**{a: spec.get(a) for a in delta}))
+                    await update_field(
+                        session,
+                        actor=actor,
+                        entity_key=ent.key,
+                        field_key=fc.key,
+                        body=FieldUpdate(**{a: spec.get(a) for a in delta}),
+                    )
                 if not created_now:
-                    changes.append(SchemaChange(entity=ent.key, field=fc.key, action=ChangeAction.updated
-                                                if delta else ChangeAction.unchanged, changed=delta))
+                    changes.append(
+                        SchemaChange(
+                            entity=ent.key,
+                            field=fc.key,
+                            action=ChangeAction.updated if delta else ChangeAction.unchanged,
+                            changed=delta,
+                        )
+                    )
         if dry_run:
             await savepoint.rollback()
         else:
@@ -521,7 +656,10 @@ async def apply_schema(session: AsyncSession, *, actor: Actor, doc: SchemaDocume
             await savepoint.rollback()
         raise
     counts = {a: sum(1 for c in changes if c.action == a) for a in ChangeAction}
-    return SchemaApplyResult(dry_run=dry_run, created=counts[ChangeAction.created],
-                             updated=counts[ChangeAction.updated], unchanged=counts[ChangeAction.unchanged],
-                             changes=changes)
-
+    return SchemaApplyResult(
+        dry_run=dry_run,
+        created=counts[ChangeAction.created],
+        updated=counts[ChangeAction.updated],
+        unchanged=counts[ChangeAction.unchanged],
+        changes=changes,
+    )

@@ -33,12 +33,27 @@ class FieldType(StrEnum):
     json = "json"
 
 
-STRING_TYPES = {FieldType.string, FieldType.text, FieldType.email, FieldType.url, FieldType.enum,
-                FieldType.reference}
+STRING_TYPES = {
+    FieldType.string,
+    FieldType.text,
+    FieldType.email,
+    FieldType.url,
+    FieldType.enum,
+    FieldType.reference,
+}
 NUMERIC_TYPES = {FieldType.integer, FieldType.decimal}
 ORDERED_TYPES = NUMERIC_TYPES | {FieldType.date, FieldType.datetime}
-KEY_TYPES = {FieldType.string, FieldType.integer, FieldType.decimal, FieldType.email, FieldType.url,
-             FieldType.enum, FieldType.date, FieldType.datetime, FieldType.reference}
+KEY_TYPES = {
+    FieldType.string,
+    FieldType.integer,
+    FieldType.decimal,
+    FieldType.email,
+    FieldType.url,
+    FieldType.enum,
+    FieldType.date,
+    FieldType.datetime,
+    FieldType.reference,
+}
 INT64 = 2**63 - 1
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "on"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "off"}
@@ -57,7 +72,7 @@ class Rules:
     max_length: int | None = None
 
 
-class ValueError_(Exception):  # noqa: N801 - distinct from the builtin on purpose
+class ValueError_(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -6,6 +6,7 @@ from arq import cron, run_worker
 from arq.connections import RedisSettings
 
 from loadbay.config import Settings, get_settings
+from loadbay.core.logging import configure_logging
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.worker.jobs import JOBS, PERIODIC
 
@@ -18,14 +19,22 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
-    crons = [cron(JOBS[name], minute={0} if every >= 3600 else None, run_at_startup=True, unique=True)
-             for name, every in PERIODIC.items()]
+    crons = [
+        cron(
+            JOBS[name],  # type: ignore[arg-type]  # arq types jobs as its own coroutine protocol
+            minute={0} if every >= 3600 else None,
+            run_at_startup=True,
+            unique=True,
+        )
+        for name, every in PERIODIC.items()
+    ]
     return {
         "functions": list(JOBS.values()),
         "cron_jobs": crons,
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379"),
+        "queue_name": settings.queue_name,
         "max_jobs": 4,
         "job_timeout": 3600,
         "keep_result": 3600,
@@ -34,6 +43,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
 
 def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
     class WorkerSettings:
         pass

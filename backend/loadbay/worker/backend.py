@@ -28,12 +28,12 @@ class InProcessBackend:
 
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
         fn = JOBS[name]
-        if job_id is not None and job_id in self.running:
-            return  # the same job is already running; jobs are idempotent anyway
+        if job_id is not None:
+            if job_id in self.running:
+                return  # the same job is already queued or running; jobs are idempotent anyway
+            self.running.add(job_id)
 
         async def run() -> None:
-            if job_id:
-                self.running.add(job_id)
             try:
                 await fn(self.ctx, **kwargs)
             except Exception:
@@ -67,15 +67,18 @@ class InProcessBackend:
 class ArqBackend:
     """Sends jobs to Redis for `loadbay worker` processes."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str = "loadbay:queue") -> None:
         self.redis_url = redis_url
+        self.queue_name = queue_name
         self.pool: Any = None
 
     async def start(self) -> None:
         from arq import create_pool
         from arq.connections import RedisSettings
 
-        self.pool = await create_pool(RedisSettings.from_dsn(self.redis_url))
+        self.pool = await create_pool(
+            RedisSettings.from_dsn(self.redis_url), default_queue_name=self.queue_name
+        )
 
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
         if name not in JOBS:
@@ -87,5 +90,7 @@ class ArqBackend:
             await self.pool.aclose()
 
 
-def make_backend(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession]) -> JobBackend:
-    return ArqBackend(redis_url) if redis_url else InProcessBackend(sessionmaker)
+def make_backend(
+    redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession], queue_name: str = "loadbay:queue"
+) -> JobBackend:
+    return ArqBackend(redis_url, queue_name) if redis_url else InProcessBackend(sessionmaker)

@@ -1,12 +1,18 @@
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from loadbay.auth.schemas import WorkspaceRead
+from loadbay.core.links import member_links
 from loadbay.deps import AdminActor, DbSession, PrincipalDep, UserPrincipal, ViewerActor
 from loadbay.errors import COMMON_ERRORS, ERR_409
 from loadbay.workspaces import service
 from loadbay.workspaces.schemas import MemberAdd, MemberRead, MemberUpdate, WorkspaceCreate, WorkspaceUpdate
 
 router = APIRouter(prefix="/workspaces", tags=["workspaces"], responses=COMMON_ERRORS)
+
+
+UserId = Annotated[int, Path(description="User id.", ge=1, le=2**31 - 1)]
 
 
 @router.get("", operation_id="workspaces-list")
@@ -16,10 +22,14 @@ async def list_workspaces(session: DbSession, principal: PrincipalDep) -> list[W
 
 
 @router.post("", operation_id="workspaces-create", status_code=status.HTTP_201_CREATED)
-async def create_workspace(body: WorkspaceCreate, session: DbSession, principal: UserPrincipal) -> WorkspaceRead:
+async def create_workspace(
+    body: WorkspaceCreate, session: DbSession, principal: UserPrincipal
+) -> WorkspaceRead:
     """Create a workspace; the caller becomes its admin."""
     assert principal.user_id is not None
-    return WorkspaceRead.model_validate(await service.create(session, name=body.name, owner_id=principal.user_id))
+    return WorkspaceRead.model_validate(
+        await service.create(session, name=body.name, owner_id=principal.user_id)
+    )
 
 
 @router.get("/{workspace_id}", operation_id="workspaces-get")
@@ -41,28 +51,40 @@ async def list_members(session: DbSession, actor: ViewerActor) -> list[MemberRea
 
 
 @router.post(
-    "/{workspace_id}/members", operation_id="members-add", status_code=status.HTTP_201_CREATED,
-    responses=ERR_409,
+    "/{workspace_id}/members",
+    operation_id="members-add",
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERR_409, **member_links()},
 )
 async def add_member(body: MemberAdd, session: DbSession, actor: AdminActor) -> MemberRead:
     """Add a user to the workspace (creating the account when a password is given)."""
     m = await service.add_member(
-        session, workspace_id=actor.workspace_id, email=body.email, role=body.role, name=body.name,
+        session,
+        workspace_id=actor.workspace_id,
+        email=body.email,
+        role=body.role,
+        name=body.name,
         password=body.password,
     )
     return MemberRead.model_validate(m)
 
 
 @router.patch("/{workspace_id}/members/{user_id}", operation_id="members-update", responses=ERR_409)
-async def update_member(user_id: int, body: MemberUpdate, session: DbSession, actor: AdminActor) -> MemberRead:
+async def update_member(
+    user_id: UserId, body: MemberUpdate, session: DbSession, actor: AdminActor
+) -> MemberRead:
     """Change a member's role (a workspace keeps at least one admin)."""
-    return MemberRead.model_validate(await service.update_member(session, actor=actor, user_id=user_id, role=body.role))
+    return MemberRead.model_validate(
+        await service.update_member(session, actor=actor, user_id=user_id, role=body.role)
+    )
 
 
 @router.delete(
-    "/{workspace_id}/members/{user_id}", operation_id="members-remove",
-    status_code=status.HTTP_204_NO_CONTENT, responses=ERR_409,
+    "/{workspace_id}/members/{user_id}",
+    operation_id="members-remove",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERR_409,
 )
-async def remove_member(user_id: int, session: DbSession, actor: AdminActor) -> None:
+async def remove_member(user_id: UserId, session: DbSession, actor: AdminActor) -> None:
     """Remove a member from the workspace."""
     await service.remove_member(session, actor=actor, user_id=user_id)

@@ -27,7 +27,9 @@ class MemberAdd(Schema):
     role: Role = Field(Role.viewer, description="Role in this workspace.")
     name: str = Field("", max_length=200, description="Name, when the user is created here.")
     password: str | None = Field(
-        None, min_length=8, max_length=1024,
+        None,
+        min_length=8,
+        max_length=1024,
         description="Creates the user with this password when no account has this email yet.",
     )
 

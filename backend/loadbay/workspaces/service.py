@@ -81,7 +81,12 @@ async def list_members(session: AsyncSession, *, actor: Actor) -> list[MemberVie
 
 
 async def add_member(
-    session: AsyncSession, *, workspace_id: int, email: str, role: Role, name: str = "",
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    email: str,
+    role: Role,
+    name: str = "",
     password: str | None = None,
 ) -> MemberView:
     user = await auth_repo.user_by_email(session, email.strip())

@@ -1,0 +1,22 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it needs.
+.PHONY: run test openapi client lint format help
+.DEFAULT_GOAL := help
+
+run: ## Install, build the web app, serve on http://127.0.0.1:8000 (SQLite, in-process jobs, demo schema)
+	@scripts/run.sh $(ARGS)
+
+test: ## Install what is missing, start PostgreSQL and Redis, run every test and check
+	@scripts/test.sh
+
+openapi: ## Regenerate openapi.yaml from the app
+	uv run python -m loadbay.openapi > openapi.yaml.tmp && mv openapi.yaml.tmp openapi.yaml
+
+client: openapi ## Regenerate the TypeScript client from openapi.yaml
+	cd frontend && npm run --silent generate
+
+format: ## Format the backend code
+	uv run ruff format backend tests migrations bench
+	uv run ruff check --fix backend tests migrations bench
+
+help:
+	@grep -E '^[a-z]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'

@@ -1,0 +1,167 @@
+import { Button, Center, Skeleton, Stack, Text, Title } from "@mantine/core";
+import type { QueryClient } from "@tanstack/react-query";
+import {
+  type ErrorComponentProps,
+  Link,
+  Outlet,
+  type ParsedLocation,
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  lazyRouteComponent,
+  notFound,
+  redirect,
+  useNavigate,
+} from "@tanstack/react-router";
+import { ApiError, setUnauthorizedHandler } from "../api/client";
+import { meQuery, workspacesQuery } from "../api/queries";
+import { EmptyState } from "../components/empty-state";
+import { FullPageError } from "../components/full-page-error";
+import { LoginPage } from "../features/auth/login-page";
+import { UserMenu } from "../features/auth/user-menu";
+import { EntityListPage } from "../features/entities/entity-list-page";
+import { validateRecordsSearch } from "../features/records/search";
+import { lastWorkspace } from "./last-workspace";
+import { Shell } from "./shell";
+
+type RouterContext = { queryClient: QueryClient };
+
+/** Signed in, or off to the login page with the way back in `?next=`. */
+async function requireSignIn(queryClient: QueryClient, location: ParsedLocation): Promise<void> {
+  try {
+    await queryClient.ensureQueryData(meQuery());
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      throw redirect({ to: "/login", search: { next: location.href }, replace: true });
+    }
+    throw err;
+  }
+}
+
+function RouteError({ error, reset }: ErrorComponentProps) {
+  return <FullPageError error={error} onRetry={reset} />;
+}
+
+function NotFound() {
+  return (
+    <Center mih="60vh">
+      <Stack align="center" gap="xs">
+        <Title order={2}>Page not found</Title>
+        <Text c="dimmed">There is nothing at this address.</Text>
+        <Button component={Link} to="/" variant="light">
+          Go to the start page
+        </Button>
+      </Stack>
+    </Center>
+  );
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({
+  component: Outlet,
+  errorComponent: RouteError,
+  notFoundComponent: NotFound,
+});
+
+const loginRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "login",
+  validateSearch: (search: Record<string, unknown>): { next?: string } =>
+    typeof search.next === "string" ? { next: search.next } : {},
+  component: LoginPage,
+});
+
+const indexRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/",
+  beforeLoad: async ({ context, location }) => {
+    await requireSignIn(context.queryClient, location);
+    const workspaces = await context.queryClient.ensureQueryData(workspacesQuery());
+    const last = lastWorkspace();
+    const target = workspaces.find((w) => w.id === last) ?? workspaces[0];
+    if (target) throw redirect({ to: "/w/$workspaceId", params: { workspaceId: target.id }, replace: true });
+  },
+  component: NoWorkspace,
+});
+
+function NoWorkspace() {
+  const navigate = useNavigate();
+  return (
+    <Center mih="100dvh" p="md">
+      <Stack align="center" gap="md">
+        <EmptyState title="No workspace yet">
+          Your account is not a member of any workspace. Ask an administrator to add you, or create one
+          through the API.
+        </EmptyState>
+        <UserMenu onSignedOut={() => void navigate({ to: "/login", search: {} })} />
+      </Stack>
+    </Center>
+  );
+}
+
+const workspaceRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "w/$workspaceId",
+  params: {
+    parse: ({ workspaceId }) => {
+      const id = Number(workspaceId);
+      if (!Number.isSafeInteger(id) || id < 1) throw notFound();
+      return { workspaceId: id };
+    },
+    stringify: ({ workspaceId }) => ({ workspaceId: String(workspaceId) }),
+  },
+  beforeLoad: ({ context, location }) => requireSignIn(context.queryClient, location),
+  component: Shell,
+});
+
+const entityListRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "/",
+  component: EntityListPage,
+});
+
+const recordsRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "e/$entityKey",
+  validateSearch: validateRecordsSearch,
+  // The grid is heavy: it loads with this page, not with the first screen.
+  component: lazyRouteComponent(() => import("../features/records/records-page")),
+  pendingComponent: () => (
+    <Stack gap="md" aria-busy="true" aria-label="Loading">
+      <Skeleton height={32} width={240} />
+      <Skeleton height={480} />
+    </Stack>
+  ),
+  errorComponent: RouteError,
+});
+
+const routeTree = rootRoute.addChildren([
+  loginRoute,
+  indexRoute,
+  workspaceRoute.addChildren([entityListRoute, recordsRoute]),
+]);
+
+export function createAppRouter(queryClient: QueryClient) {
+  const router = createRouter({
+    routeTree,
+    context: { queryClient },
+    defaultPreload: "intent",
+    defaultPreloadStaleTime: 0,
+    defaultPendingMs: 300,
+    scrollRestoration: true,
+  });
+  // A session that ends mid-use (expired, signed out elsewhere) sends the user to sign in again,
+  // then back to where they were. Route loads handle their own 401 in `requireSignIn`.
+  setUnauthorizedHandler(() => {
+    const { location, status } = router.state;
+    if (status === "pending" || location.pathname === "/login") return;
+    queryClient.clear();
+    void router.navigate({ to: "/login", search: { next: location.href }, replace: true });
+  });
+  return router;
+}
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}
