@@ -34,6 +34,7 @@ async def first_start(session: AsyncSession, *, email: str | None, password: str
     if (await session.execute(select(func.count()).select_from(Workspace))).scalar_one():
         return None
     email = (email or DEFAULT_ADMIN_EMAIL).strip().lower()
+    password = password or None  # an empty LOADBAY_ADMIN_PASSWORD counts as unset
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     generated = user is None and password is None
     if user is None:

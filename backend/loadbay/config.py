@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     max_upload_bytes: int = 2 * 1024**3
     page_max: int = 1000
+    count_cap: int = 10_000
     db_pool_size: int = 10
     static_dir: Path | None = Field(None, description="Built web app; default: frontend/dist if present.")
     log_level: str = "INFO"

@@ -1,8 +1,10 @@
 import random
 from decimal import Decimal
 
+import httpx
 import pytest
 
+from loadbay.main import create_app
 from tests.conftest import bearer
 from tests.helpers import apply_catalog, create_entity, create_record, error_fields, url
 
@@ -42,6 +44,21 @@ async def seed(client, ws, n=40):
         data = {k: v for k, v in data.items() if v is not None}
         rows.append(await create_record(client, ws.id, "items", bearer(ws), data))
     return rows
+
+
+async def test_count_stops_at_the_cap_unless_exact(settings, sessionmaker, ws):
+    app = create_app(settings.model_copy(update={"count_cap": 25}), sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        rows = await seed(client, ws)
+        viewer = bearer(ws, "viewer")
+        r = await client.get(rec_url(ws.id, "/count"), headers=viewer)
+        assert r.json() == {"count": 25, "exact": False}
+        r = await client.get(rec_url(ws.id, "/count"), params={"exact": "true"}, headers=viewer)
+        assert r.json() == {"count": len(rows), "exact": True}
+        red = sum(1 for x in rows if x["data"].get("color") == "red")
+        assert red <= 25
+        r = await client.get(rec_url(ws.id, "/count"), params={"filter": "color:eq:red"}, headers=viewer)
+        assert r.json() == {"count": red, "exact": True}
 
 
 async def walk(client, ws, params, limit=7):
@@ -97,7 +114,7 @@ async def test_filters(client, ws):
         r = await client.get(rec_url(ws.id), params=[*params, ("limit", "1000")], headers=viewer)
         assert r.status_code == 200, r.text
         c = await client.get(rec_url(ws.id, "/count"), params=params, headers=viewer)
-        assert c.json()["count"] == len(r.json()["items"])
+        assert c.json() == {"count": len(r.json()["items"]), "exact": True}
         return {x["id"] for x in r.json()["items"]}
 
     def model(pred):

@@ -46,8 +46,15 @@ async def page(
     return out
 
 
-async def count(session: AsyncSession, *, entity_id: int, where: Sequence[ColumnElement[bool]]) -> int:
-    stmt = select(func.count()).select_from(Record).where(Record.entity_id == entity_id, *where)
+async def count(
+    session: AsyncSession, *, entity_id: int, where: Sequence[ColumnElement[bool]], limit: int | None = None
+) -> int:
+    """Count matching records; with a limit, count at most that many (stops scanning early)."""
+    if limit is None:
+        stmt = select(func.count()).select_from(Record).where(Record.entity_id == entity_id, *where)
+    else:
+        sub = select(Record.id).where(Record.entity_id == entity_id, *where).limit(limit).subquery()
+        stmt = select(func.count()).select_from(sub)
     return int((await session.execute(stmt)).scalar_one())
 
 

@@ -96,11 +96,27 @@ async def list_records(
 
 @router.get("/count", operation_id="records-count")
 async def count_records(
-    entity_key: EntityKey, session: DbSession, actor: ViewerActor, filter: Filters = None, q: KeyQuery = None
+    entity_key: EntityKey,
+    session: DbSession,
+    actor: ViewerActor,
+    settings: SettingsDep,
+    filter: Filters = None,
+    q: KeyQuery = None,
+    exact: Annotated[
+        bool,
+        Query(description="Count every match instead of stopping at the cap (slower on large entities)."),
+    ] = False,
 ) -> RecordCount:
-    """How many records match the filters."""
-    n = await service.count_records(session, actor=actor, entity_key=entity_key, filters=filter, q=q)
-    return RecordCount(count=n)
+    """How many records match the filters, counted up to a cap unless `exact` is set."""
+    n, is_exact = await service.count_records(
+        session,
+        actor=actor,
+        entity_key=entity_key,
+        filters=filter,
+        q=q,
+        cap=None if exact else settings.count_cap,
+    )
+    return RecordCount(count=n, exact=is_exact)
 
 
 @router.post(

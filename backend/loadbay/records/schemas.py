@@ -24,7 +24,8 @@ class RecordPage(Schema):
 
 
 class RecordCount(Schema):
-    count: int
+    count: int = Field(description="Matching records; a lower bound when `exact` is false.")
+    exact: bool = Field(description="False when counting stopped at the cap (shown as e.g. 10,000+).")
 
 
 class RecordCreate(Schema):

@@ -109,12 +109,21 @@ async def list_records(
 
 
 async def count_records(
-    session: AsyncSession, *, actor: Actor, entity_key: str, filters: list[str] | None, q: str | None
-) -> int:
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    entity_key: str,
+    filters: list[str] | None,
+    q: str | None,
+    cap: int | None = None,
+) -> tuple[int, bool]:
+    """Count matches; with a cap, stop after cap rows and say the count is a lower bound."""
     entity, fields = await _entity_light(session, actor, entity_key)
-    return await repository.count(
-        session, entity_id=entity.id, where=_where(session, entity, fields, filters, q)
-    )
+    where = _where(session, entity, fields, filters, q)
+    if cap is None:
+        return await repository.count(session, entity_id=entity.id, where=where), True
+    n = await repository.count(session, entity_id=entity.id, where=where, limit=cap + 1)
+    return (cap, False) if n > cap else (n, True)
 
 
 async def _get(session: AsyncSession, entity: Entity, record_id: int) -> Record:

@@ -251,7 +251,7 @@ async def _sync_indexes(session: AsyncSession, entity: Entity, f: FieldDef, was_
     dialect = _dialect(session)
     t = FieldType(f.type)
     wants = f.indexed or f.unique or t == FieldType.reference
-    for stmt in rsql.drop_index_ddl(f.id):
+    for stmt in rsql.drop_index_ddl(dialect, f.id):
         await session.execute(text(stmt))
     if not wants:
         return
@@ -423,7 +423,7 @@ async def delete_entity(session: AsyncSession, *, actor: Actor, key: str) -> Non
             f"Entity {key!r} is referenced by {names}; remove those fields first.", code="entity_referenced"
         )
     for f in view.fields:
-        for stmt in rsql.drop_index_ddl(f.id):
+        for stmt in rsql.drop_index_ddl(_dialect(session), f.id):
             await session.execute(text(stmt))
     await session.execute(delete(Record).where(Record.entity_id == view.entity.id))
     await session.execute(delete(FieldDef).where(FieldDef.entity_id == view.entity.id))
@@ -532,7 +532,7 @@ async def delete_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
     if f.key in view.entity.key_fields:
         raise Conflict(f"{field_key!r} is part of the natural key of {entity_key!r}.", code="key_field")
     dialect = _dialect(session)
-    for stmt in rsql.drop_index_ddl(f.id):
+    for stmt in rsql.drop_index_ddl(dialect, f.id):
         await session.execute(text(stmt))
     # The values go with the definition: nothing keeps data that no field describes.
     await session.execute(

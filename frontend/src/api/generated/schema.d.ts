@@ -377,7 +377,7 @@ export interface paths {
         };
         /**
          * Count Records
-         * @description How many records match the filters.
+         * @description How many records match the filters, counted up to a cap unless `exact` is set.
          */
         get: operations["records-count"];
         put?: never;
@@ -924,8 +924,16 @@ export interface components {
         };
         /** RecordCount */
         RecordCount: {
-            /** Count */
+            /**
+             * Count
+             * @description Matching records; a lower bound when `exact` is false.
+             */
             count: number;
+            /**
+             * Exact
+             * @description False when counting stopped at the cap (shown as e.g. 10,000+).
+             */
+            exact: boolean;
         };
         /** RecordCreate */
         RecordCreate: {
@@ -2953,6 +2961,8 @@ export interface operations {
                 filter?: string[] | null;
                 /** @description Records whose natural key starts with this. */
                 q?: string | null;
+                /** @description Count every match instead of stopping at the cap (slower on large entities). */
+                exact?: boolean;
             };
             header?: never;
             path: {

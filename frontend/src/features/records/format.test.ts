@@ -38,4 +38,7 @@ describe("formatCount", () => {
     expect(formatCount(1)).toBe("1 record");
     expect(formatCount(0)).toBe("0 records");
   });
+  it("marks a capped count as a lower bound", () => {
+    expect(formatCount(10000, "record", false)).toBe("10,000+ records");
+  });
 });

@@ -65,6 +65,7 @@ export function formatTimestamp(value: string): string {
 const countFormat = new Intl.NumberFormat("en-US");
 
 /** "12,345 records" — thousands separated, singular when one. */
-export function formatCount(count: number, noun = "record"): string {
-  return `${countFormat.format(count)} ${noun}${count === 1 ? "" : "s"}`;
+/** A count for display; a capped count (`exact` false) is a lower bound, shown as "10,000+". */
+export function formatCount(count: number, noun = "record", exact = true): string {
+  return `${countFormat.format(count)}${exact ? "" : "+"} ${noun}${count === 1 && exact ? "" : "s"}`;
 }

@@ -86,7 +86,7 @@ export default function RecordsPage() {
             ) : count.isError ? (
               "Count unavailable"
             ) : (
-              formatCount(count.data.count)
+              formatCount(count.data.count, "record", count.data.exact)
             )}
             {search.q ? ` with a key starting “${search.q}”` : ""}
           </Text>
