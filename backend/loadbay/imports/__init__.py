@@ -1,0 +1,1 @@
+"""Imports: upload, profile, map, stage, review, commit."""
