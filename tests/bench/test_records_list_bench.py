@@ -21,6 +21,7 @@ CASES = {
     "deep_page_price_desc",
     "count",
     "count_category",
+    "count_category_exact",
     "count_inactive",
     "key_search",
 }
