@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from loadbay.auth.router import keys_router
 from loadbay.auth.router import router as auth_router
+from loadbay.imports.router import router as imports_router
 from loadbay.meta.router import router as meta_router
 from loadbay.records.router import router as records_router
 from loadbay.schema.router import router as schema_router
@@ -16,3 +17,4 @@ api_router.include_router(workspaces_router)
 api_router.include_router(keys_router)
 api_router.include_router(schema_router)
 api_router.include_router(records_router)
+api_router.include_router(imports_router)

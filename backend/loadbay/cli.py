@@ -1,4 +1,4 @@
-"""The `loadbay` command: serve, worker, migrate, schema, users, api-keys."""
+"""The `loadbay` command: serve, worker, migrate, import, schema, users, api-keys."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -224,6 +224,52 @@ def api_keys_create(
 
     migrate_db()
     console.print(_run(go), soft_wrap=True)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV, TSV, XLSX, XLS, ODS, JSON or NDJSON file.", exists=True, dir_okay=False),
+    ],
+    entity: Annotated[str, typer.Option(help="Entity to import into, e.g. products.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Stage and preview; commit nothing.")] = False,
+    on_existing: Annotated[
+        str, typer.Option(help="Existing records: overwrite, skip or merge (non-empty values).")
+    ] = "overwrite",
+    on_invalid: Annotated[str, typer.Option(help="Invalid rows: skip (and report) or abort.")] = "skip",
+    duplicates: Annotated[
+        str, typer.Option(help="A key twice in the file: last_wins, first_wins or error.")
+    ] = "last_wins",
+    url: Annotated[str, typer.Option(envvar="LOADBAY_URL", help="Loadbay server.")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str, typer.Option(envvar="LOADBAY_API_KEY", help="API key (editor or admin).")] = "",
+    workspace: Annotated[int | None, typer.Option(help="Workspace id (default: the key's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")] = False,
+) -> None:
+    """Import a file through the API: upload, map, stage, commit, with progress bars."""
+    from loadbay.imports.client import ImportFailed, run_import
+
+    if not api_key:
+        err.print("[red]error:[/red] pass --api-key or set LOADBAY_API_KEY (see `loadbay api-keys create`)")
+        raise typer.Exit(2)
+    try:
+        code = run_import(
+            url=url,
+            api_key=api_key,
+            path=file,
+            entity=entity,
+            workspace=workspace,
+            dry_run=dry_run,
+            on_existing=on_existing,
+            on_invalid=on_invalid,
+            duplicates=duplicates,
+            as_json=as_json,
+            console=err if as_json else console,
+        )
+    except ImportFailed as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

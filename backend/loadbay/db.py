@@ -79,9 +79,11 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    # IMMEDIATE takes the write lock up front: a transaction that read first and writes later would
+    # otherwise fail at once with "database is locked" when a background job wrote in between.
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(bind: Any, **kw: Any) -> async_sessionmaker[AsyncSession]:

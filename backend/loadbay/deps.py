@@ -11,6 +11,7 @@ from loadbay.auth import service as auth_service
 from loadbay.config import Settings
 from loadbay.core.actor import Actor, Principal, Role
 from loadbay.errors import AppError, Forbidden, Unauthorized
+from loadbay.worker.backend import discard_deferred, send_deferred
 from loadbay.workspaces import service as workspace_service
 
 SESSION_COOKIE = "loadbay_session"
@@ -30,10 +31,13 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
         except AppError as e:
             await (session.commit() if e.keep_changes else session.rollback())
+            discard_deferred(session)
             raise
         except BaseException:
             await session.rollback()
+            discard_deferred(session)
             raise
+        await send_deferred(session, request.app.state.jobs)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

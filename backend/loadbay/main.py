@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
         app.state.engine = eng
         if sessionmaker is None:
             app.state.sessionmaker = make_sessionmaker(eng)
-        app.state.jobs = make_backend(settings.redis_url, app.state.sessionmaker, settings.queue_name)
+        app.state.jobs = make_backend(settings, app.state.sessionmaker)
         await app.state.jobs.start()
         try:
             yield

@@ -2,6 +2,7 @@
 
 from loadbay.auth.models import ApiKey, AuthSession, LoginFailure, User
 from loadbay.db import Base
+from loadbay.imports.models import ImportChunk, ImportSession, SavedMapping, StagedRow
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
 from loadbay.workspaces.models import Membership, Workspace
@@ -12,9 +13,13 @@ __all__ = [
     "Base",
     "Entity",
     "FieldDef",
+    "ImportChunk",
+    "ImportSession",
     "LoginFailure",
     "Membership",
     "Record",
+    "SavedMapping",
+    "StagedRow",
     "User",
     "Workspace",
 ]

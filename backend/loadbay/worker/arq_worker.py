@@ -8,6 +8,7 @@ from arq.connections import RedisSettings
 from loadbay.config import Settings, get_settings
 from loadbay.core.logging import configure_logging
 from loadbay.db import make_engine, make_sessionmaker
+from loadbay.worker.backend import ArqBackend
 from loadbay.worker.jobs import JOBS, PERIODIC
 
 
@@ -15,6 +16,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["engine"] = make_engine(settings)
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+        ctx["settings"] = settings
+        # Jobs that fan out (a commit into chunks) enqueue through the worker's own Redis pool.
+        ctx["backend"] = ArqBackend(settings.redis_url or "", settings.queue_name, pool=ctx["redis"])
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
@@ -23,6 +27,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(
             JOBS[name],  # type: ignore[arg-type]  # arq types jobs as its own coroutine protocol
             minute={0} if every >= 3600 else None,
+            second=set(range(0, 60, every)) if every < 60 else 0,
             run_at_startup=True,
             unique=True,
         )

@@ -2,12 +2,14 @@
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loadbay.worker.jobs import JOBS, PERIODIC
+from loadbay.config import Settings
+from loadbay.db import session_scope
 
 log = structlog.get_logger()
 
@@ -18,15 +20,60 @@ class JobBackend(Protocol):
     async def close(self) -> None: ...
 
 
+def defer(session: AsyncSession, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
+    """Queue a job to be sent once this session's transaction has committed (never before)."""
+    session.info.setdefault("deferred_jobs", []).append((name, job_id, kwargs))
+
+
+async def send_deferred(session: AsyncSession, backend: "JobBackend") -> None:
+    """Send the jobs queued by :func:`defer`; call right after a successful commit.
+
+    A queue that is down loses nothing: the database says what is left to do and the sweeper
+    sends it again later.
+    """
+    jobs = session.info.pop("deferred_jobs", [])
+    for name, job_id, kwargs in jobs:
+        try:
+            await backend.enqueue(name, job_id=job_id, **kwargs)
+        except Exception as e:
+            log.warning("enqueue_failed", job=name, job_id=job_id, error=repr(e))
+
+
+def discard_deferred(session: AsyncSession) -> None:
+    session.info.pop("deferred_jobs", None)
+
+
+@contextlib.asynccontextmanager
+async def job_session(ctx: dict[str, Any]) -> AsyncIterator[AsyncSession]:
+    """A job's unit of work: commit on success, then send the jobs it deferred."""
+    async with session_scope(ctx["sessionmaker"]) as session:
+        try:
+            yield session
+        except BaseException:
+            discard_deferred(session)
+            raise
+    await send_deferred(session, ctx["backend"])
+
+
 class InProcessBackend:
     """Runs the job functions as tasks of this process (the embedded default)."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self.ctx: dict[str, Any] = {"sessionmaker": sessionmaker}
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        settings: Settings | None = None,
+        concurrency: int = 2,
+    ) -> None:
+        self.ctx: dict[str, Any] = {"sessionmaker": sessionmaker, "backend": self, "settings": settings}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.running: set[str] = set()
+        # Heavy jobs (staging, chunks) share one database file; more at once only wait on its lock.
+        self.slots = asyncio.Semaphore(concurrency)
 
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
+        from loadbay.worker.jobs import JOBS
+
         fn = JOBS[name]
         if job_id is not None:
             if job_id in self.running:
@@ -35,7 +82,8 @@ class InProcessBackend:
 
         async def run() -> None:
             try:
-                await fn(self.ctx, **kwargs)
+                async with self.slots:
+                    await fn(self.ctx, **kwargs)
             except Exception:
                 log.exception("job_failed", job=name)
             finally:
@@ -47,6 +95,8 @@ class InProcessBackend:
         task.add_done_callback(self.tasks.discard)
 
     async def start(self) -> None:
+        from loadbay.worker.jobs import PERIODIC
+
         for name, every in PERIODIC.items():
             task = asyncio.create_task(self._periodic(name, every))
             self.tasks.add(task)
@@ -67,12 +117,14 @@ class InProcessBackend:
 class ArqBackend:
     """Sends jobs to Redis for `loadbay worker` processes."""
 
-    def __init__(self, redis_url: str, queue_name: str = "loadbay:queue") -> None:
+    def __init__(self, redis_url: str, queue_name: str = "loadbay:queue", pool: Any = None) -> None:
         self.redis_url = redis_url
         self.queue_name = queue_name
-        self.pool: Any = None
+        self.pool: Any = pool
 
     async def start(self) -> None:
+        if self.pool is not None:
+            return
         from arq import create_pool
         from arq.connections import RedisSettings
 
@@ -81,6 +133,8 @@ class ArqBackend:
         )
 
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
+        from loadbay.worker.jobs import JOBS
+
         if name not in JOBS:
             raise KeyError(name)
         await self.pool.enqueue_job(name, _job_id=job_id, **kwargs)
@@ -90,7 +144,7 @@ class ArqBackend:
             await self.pool.aclose()
 
 
-def make_backend(
-    redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession], queue_name: str = "loadbay:queue"
-) -> JobBackend:
-    return ArqBackend(redis_url, queue_name) if redis_url else InProcessBackend(sessionmaker)
+def make_backend(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> JobBackend:
+    if settings.redis_url:
+        return ArqBackend(settings.redis_url, settings.queue_name)
+    return InProcessBackend(sessionmaker, settings=settings)

@@ -26,5 +26,18 @@ async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-JOBS: dict[str, JobFn] = {"housekeeping": housekeeping}
-PERIODIC: dict[str, int] = {"housekeeping": 3600}  # job name -> every N seconds
+def _registry() -> tuple[dict[str, JobFn], dict[str, int]]:
+    from loadbay.imports import jobs as imports
+
+    jobs: dict[str, JobFn] = {
+        "housekeeping": housekeeping,
+        "stage_import": imports.stage_import,
+        "commit_import": imports.commit_import,
+        "commit_chunk": imports.commit_chunk,
+        "sweep_imports": imports.sweep_imports,
+    }
+    periodic = {"housekeeping": 3600, "sweep_imports": 30}  # job name -> every N seconds
+    return jobs, periodic
+
+
+JOBS, PERIODIC = _registry()

@@ -1,0 +1,327 @@
+"""Committing staged rows into records, one chunk (a range of key buckets) per transaction.
+
+PostgreSQL: set-based statements straight from the staging table (an UPDATE of the rows whose
+values differ, then an INSERT of the keys not there yet). SQLite: the chunk's rows are compared in
+Python and written in batches. Either way the chunk's ledger row is marked done, with its counts, in
+the same transaction, so a chunk that runs twice applies once.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loadbay.db import utcnow
+from loadbay.imports.models import ImportChunk, ImportSession, RowStatus, StagedRow
+from loadbay.records.models import Record
+
+ISOLATE_BATCH = 500
+
+
+@dataclass
+class Plan:
+    """What a chunk writes: the target entity and how existing records are treated."""
+
+    workspace_id: int
+    entity_id: int
+    session_id: int
+    on_existing: str  # overwrite | skip | merge
+    mapped_fields: list[str]
+    defaults: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def add(self, o: "Outcome") -> None:
+        self.created += o.created
+        self.updated += o.updated
+        self.unchanged += o.unchanged
+        self.skipped += o.skipped
+        self.failed += o.failed
+
+
+def plan_chunks(
+    bucket_counts: Sequence[tuple[int, int]], chunk_rows: int, buckets: int
+) -> list[tuple[int, int, int]]:
+    """Group consecutive buckets into chunks of about chunk_rows rows: (lo, hi exclusive, rows)."""
+    chunks: list[tuple[int, int, int]] = []
+    lo, rows = 0, 0
+    for bucket, n in sorted(bucket_counts):
+        rows += n
+        if rows >= chunk_rows:
+            chunks.append((lo, bucket + 1, rows))
+            lo, rows = bucket + 1, 0
+    if rows:
+        chunks.append((lo, buckets, rows))
+    return chunks
+
+
+def _is_transient(e: DBAPIError) -> bool:
+    """Faults worth retrying the whole chunk for: lost connections, deadlocks, serialization."""
+    if e.connection_invalidated:
+        return True
+    code = getattr(e.orig, "sqlstate", None) or ""
+    # 08: connection exceptions; 40: rollbacks (deadlock, serialization); 57P: admin shutdown.
+    return code.startswith(("08", "40", "57P", "53")) or "database is locked" in str(e.orig)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+_PG_SOURCE = """
+    FROM staged_rows st
+    WHERE st.session_id = :session_id AND st.bucket >= :lo AND st.bucket < :hi
+      AND st.status = 'valid' {rows_filter}
+"""
+
+
+def _pg_new_data(on_existing: str) -> str:
+    if on_existing == "merge":
+        return "r.data || st.data"
+    # Overwrite: the file's columns replace what they map to (a blank cell clears it); fields the
+    # file does not map keep their values.
+    return "(r.data - CAST(:mapped AS text[])) || st.data"
+
+
+async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None) -> Outcome:
+    rows_filter = "AND st.row_no = ANY(:rows)" if rows is not None else ""
+    source = _PG_SOURCE.format(rows_filter=rows_filter)
+    params: dict[str, Any] = {"session_id": plan.session_id, "lo": lo, "hi": hi}
+    if rows is not None:
+        params["rows"] = rows
+    total = (await session.execute(text(f"SELECT count(*) {source}"), params)).scalar_one()
+    out = Outcome()
+    if plan.on_existing == "skip":
+        matched = (
+            await session.execute(
+                text(
+                    f"SELECT count(*) {source} AND EXISTS (SELECT 1 FROM records r "
+                    "WHERE r.entity_id = :entity_id AND r.key_norm = st.key_norm)"
+                ),
+                {**params, "entity_id": plan.entity_id},
+            )
+        ).scalar_one()
+        out.skipped = int(matched)
+    else:
+        new = _pg_new_data(plan.on_existing)
+        res = await session.execute(
+            text(
+                f"UPDATE records r SET data = {new}, version = r.version + 1, updated_at = :now, "
+                f"import_id = :session_id {source} AND r.entity_id = :entity_id "
+                f"AND r.key_norm = st.key_norm AND r.data IS DISTINCT FROM {new}"
+            ),
+            {**params, "entity_id": plan.entity_id, "mapped": plan.mapped_fields, "now": utcnow()},
+        )
+        out.updated = int(res.rowcount)  # type: ignore[attr-defined]
+    res = await session.execute(
+        text(
+            "INSERT INTO records (workspace_id, entity_id, key_norm, data, version, created_at, updated_at, "
+            "import_id) SELECT :workspace_id, :entity_id, st.key_norm, CAST(:defaults AS jsonb) || st.data, "
+            f"1, :now, :now, :session_id {source} AND NOT EXISTS (SELECT 1 FROM records r "
+            "WHERE r.entity_id = :entity_id AND r.key_norm = st.key_norm) ORDER BY st.key_norm"
+        ),
+        {
+            **params,
+            "workspace_id": plan.workspace_id,
+            "entity_id": plan.entity_id,
+            "defaults": orjson.dumps(plan.defaults).decode(),
+            "now": utcnow(),
+        },
+    )
+    out.created = int(res.rowcount)  # type: ignore[attr-defined]
+    out.unchanged = int(total) - out.created - out.updated - out.skipped
+    return out
+
+
+# --- SQLite --------------------------------------------------------------------------------------
+
+
+def _merged(plan: Plan, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    if plan.on_existing == "merge":
+        return {**old, **new}
+    kept = {k: v for k, v in old.items() if k not in plan.mapped_fields}
+    return {**kept, **new}
+
+
+async def _sqlite_apply(
+    session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None
+) -> Outcome:
+    stmt = (
+        select(StagedRow.key_norm, StagedRow.data)
+        .where(
+            StagedRow.session_id == plan.session_id,
+            StagedRow.bucket >= lo,
+            StagedRow.bucket < hi,
+            StagedRow.status == RowStatus.valid,
+        )
+        .order_by(StagedRow.key_norm)
+    )
+    if rows is not None:
+        stmt = stmt.where(StagedRow.row_no.in_(rows))
+    staged = (await session.execute(stmt)).all()
+    out = Outcome()
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for start in range(0, len(staged), 500):
+        part = staged[start : start + 500]
+        existing = {
+            r.key_norm: r
+            for r in (
+                await session.execute(
+                    select(Record.id, Record.key_norm, Record.data).where(
+                        Record.entity_id == plan.entity_id, Record.key_norm.in_([p.key_norm for p in part])
+                    )
+                )
+            ).all()
+        }
+        for p in part:
+            old = existing.get(p.key_norm)
+            if old is None:
+                inserts.append(
+                    {
+                        "workspace_id": plan.workspace_id,
+                        "entity_id": plan.entity_id,
+                        "key_norm": p.key_norm,
+                        "data": {**plan.defaults, **p.data},
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                        "import_id": plan.session_id,
+                    }
+                )
+            elif plan.on_existing == "skip":
+                out.skipped += 1
+            else:
+                new = _merged(plan, old.data, p.data)
+                if new == old.data:
+                    out.unchanged += 1
+                else:
+                    updates.append(
+                        {"b_id": old.id, "data": new, "updated_at": now, "import_id": plan.session_id}
+                    )
+    if inserts:
+        await session.execute(insert(Record), inserts)
+        out.created = len(inserts)
+    if updates:
+        await session.execute(
+            update(Record)
+            .where(Record.id == bindparam("b_id"))
+            .values(
+                data=bindparam("data"),
+                version=Record.version + 1,
+                updated_at=bindparam("updated_at"),
+                import_id=bindparam("import_id"),
+            )
+            .execution_options(synchronize_session=False),
+            updates,
+        )
+        out.updated = len(updates)
+    return out
+
+
+async def _apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None) -> Outcome:
+    if session.get_bind().dialect.name == "postgresql":
+        return await _pg_apply(session, plan, lo, hi, rows)
+    return await _sqlite_apply(session, plan, lo, hi, rows)
+
+
+async def _isolate(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Outcome:
+    """The chunk failed on some row: commit it in small batches, then row by row, to find the bad ones."""
+    row_nos = list(
+        (
+            await session.execute(
+                select(StagedRow.row_no)
+                .where(
+                    StagedRow.session_id == plan.session_id,
+                    StagedRow.bucket >= chunk.bucket_lo,
+                    StagedRow.bucket < chunk.bucket_hi,
+                    StagedRow.status == RowStatus.valid,
+                )
+                .order_by(StagedRow.row_no)
+            )
+        ).scalars()
+    )
+    out = Outcome()
+    for start in range(0, len(row_nos), ISOLATE_BATCH):
+        part = row_nos[start : start + ISOLATE_BATCH]
+        try:
+            async with session.begin_nested():
+                out.add(await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, part))
+            continue
+        except (IntegrityError, DBAPIError) as e:
+            if isinstance(e, DBAPIError) and _is_transient(e):
+                raise
+        for row_no in part:
+            try:
+                async with session.begin_nested():
+                    out.add(await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, [row_no]))
+            except (IntegrityError, DBAPIError) as e:
+                if isinstance(e, DBAPIError) and _is_transient(e):
+                    raise
+                out.failed += 1
+                await session.execute(
+                    update(StagedRow)
+                    .where(StagedRow.session_id == plan.session_id, StagedRow.row_no == row_no)
+                    .values(status=RowStatus.failed, errors={"_row": ["database", _db_message(e)]})
+                )
+    return out
+
+
+def _db_message(e: DBAPIError) -> str:
+    orig = e.orig
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    detail = getattr(diag, "message_detail", None) if diag is not None else None
+    msg = primary or str(orig).splitlines()[0]
+    return f"the database refused the row: {msg}" + (f" ({detail})" if detail else "")
+
+
+async def run_chunk(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Outcome:
+    """Apply one chunk; rows the database refuses are isolated and marked failed, the rest commit."""
+    try:
+        async with session.begin_nested():
+            return await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, None)
+    except (IntegrityError, DBAPIError) as e:
+        if isinstance(e, DBAPIError) and not isinstance(e, IntegrityError) and _is_transient(e):
+            raise
+    return await _isolate(session, plan, chunk)
+
+
+async def chunk_totals(session: AsyncSession, session_id: int) -> dict[str, int]:
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(ImportChunk.rows), 0),
+                func.coalesce(func.sum(ImportChunk.created), 0),
+                func.coalesce(func.sum(ImportChunk.updated), 0),
+                func.coalesce(func.sum(ImportChunk.unchanged), 0),
+                func.coalesce(func.sum(ImportChunk.skipped), 0),
+                func.coalesce(func.sum(ImportChunk.failed), 0),
+            ).where(ImportChunk.session_id == session_id, ImportChunk.status == "done")
+        )
+    ).one()
+    keys = ("rows_done", "created", "updated", "unchanged", "skipped_existing", "failed")
+    return {k: int(v) for k, v in zip(keys, row, strict=True)}
+
+
+def plan_of(imp: ImportSession, defaults: dict[str, Any]) -> Plan:
+    opts = imp.commit_options or {}
+    assert imp.entity_id is not None
+    return Plan(
+        workspace_id=imp.workspace_id,
+        entity_id=imp.entity_id,
+        session_id=imp.id,
+        on_existing=opts.get("on_existing", "overwrite"),
+        mapped_fields=sorted({v for v in (imp.mapping or {}).values() if v}),
+        defaults=defaults,
+    )

@@ -1,0 +1,427 @@
+"""Import jobs: stage a file, commit its chunks, and sweep up work whose job went missing.
+
+Every job takes ids only, re-reads its rows, and is safe to run twice: the database says what is
+left to do (session status, chunk ledger), never the queue.
+"""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loadbay.config import Settings
+from loadbay.db import utcnow
+from loadbay.imports import commit as commit_mod
+from loadbay.imports import stage as stage_mod
+from loadbay.imports import storage
+from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus, RowStatus, StagedRow
+from loadbay.imports.readers.base import FileInfo, ReadError, ReadOptions
+from loadbay.imports.validate import BUCKETS, StagedBatch, Validator
+from loadbay.schema.models import Entity, FieldDef
+from loadbay.worker.backend import defer, job_session
+
+log = structlog.get_logger()
+
+STAGE_BATCH = 20_000
+CHUNK_ROWS = 50_000
+CHUNK_ATTEMPTS = 5
+
+
+def _settings(ctx: dict[str, Any]) -> Settings:
+    from loadbay.config import get_settings
+
+    s: Settings | None = ctx.get("settings")
+    return s or get_settings()
+
+
+async def _entity_and_fields(session: AsyncSession, entity_id: int) -> tuple[Entity, list[FieldDef]]:
+    entity = await session.get(Entity, entity_id)
+    if entity is None:
+        raise ReadError("entity_gone", "The entity of this import was deleted.")
+    fields = list(
+        (
+            await session.execute(
+                select(FieldDef)
+                .where(FieldDef.entity_id == entity_id)
+                .order_by(FieldDef.position, FieldDef.id)
+            )
+        ).scalars()
+    )
+    return entity, fields
+
+
+def file_info(imp: ImportSession) -> tuple[FileInfo, ReadOptions]:
+    profile = imp.profile or {}
+    ro = imp.read_options or {}
+    options = ReadOptions(**{k: v for k, v in ro.items() if k in ReadOptions.__dataclass_fields__})
+    info = FileInfo(
+        format=imp.format or "csv",
+        columns=[c["name"] for c in profile.get("columns", [])],
+        sample=[],
+        encoding=profile.get("encoding"),
+        delimiter=profile.get("delimiter"),
+        quotechar=profile.get("quotechar"),
+        header_row=profile.get("header_row"),
+        sheets=profile.get("sheets", []),
+        sheet=profile.get("sheet"),
+        records_path=profile.get("records_path"),
+    )
+    return info, options
+
+
+# --- staging -------------------------------------------------------------------------------------
+
+
+async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
+    settings = _settings(ctx)
+    async with job_session(ctx) as session:
+        imp = await session.get(ImportSession, session_id, with_for_update=True)
+        if imp is None or imp.status != ImportStatus.staging:
+            return "nothing to do"
+        await stage_mod.clear(session, session_id)
+        imp.heartbeat_at = utcnow()
+        imp.counts = {}
+        entity_id = imp.entity_id
+        info, options = file_info(imp)
+        mapping = dict(imp.mapping or {})
+        policy = imp.duplicate_policy
+        fmt = imp.format or "csv"
+        path = storage.path_of(settings.data_dir, imp.file_id)
+        decimal_comma = bool((imp.profile or {}).get("decimal_comma"))
+    try:
+        counts = await _stage_rows(
+            ctx, session_id, entity_id, path, fmt, info, options, mapping, decimal_comma
+        )
+    except ReadError as e:
+        await _fail(ctx, session_id, f"{e.message}" + (f" (row {e.row})" if e.row else ""))
+        return "failed"
+    async with job_session(ctx) as session:
+        imp = await session.get(ImportSession, session_id, with_for_update=True)
+        if imp is None or imp.status != ImportStatus.staging:
+            return "superseded"
+        await stage_mod.mark_duplicates(session, session_id, counts.duplicate_keys, policy)
+        by_status = await stage_mod.status_counts(session, session_id)
+        imp.counts = summary_counts(by_status)
+        imp.status = ImportStatus.staged
+        imp.staged_at = utcnow()
+        imp.rows_version += 1
+        imp.error = None
+    log.info("import_staged", session_id=session_id, **imp.counts)
+    return "staged"
+
+
+def summary_counts(by_status: dict[str, int]) -> dict[str, int]:
+    staged = sum(n for s, n in by_status.items() if s != RowStatus.rejected)
+    return {
+        "rows": staged + by_status.get(RowStatus.rejected, 0),
+        "rejected": by_status.get(RowStatus.rejected, 0),
+        "staged": staged,
+        "valid": by_status.get(RowStatus.valid, 0),
+        "invalid": by_status.get(RowStatus.invalid, 0),
+        "duplicates": by_status.get(RowStatus.duplicate, 0),
+        "discarded": by_status.get(RowStatus.discarded, 0),
+        "failed": by_status.get(RowStatus.failed, 0),
+    }
+
+
+async def _stage_rows(
+    ctx: dict[str, Any],
+    session_id: int,
+    entity_id: int | None,
+    path: Path,
+    fmt: str,
+    info: FileInfo,
+    options: ReadOptions,
+    mapping: dict[str, str | None],
+    decimal_comma: bool,
+) -> stage_mod.StageCounts:
+    if entity_id is None:
+        raise ReadError("no_entity", "Choose the entity to import into before staging.")
+    async with job_session(ctx) as session:
+        entity, fields = await _entity_and_fields(session, entity_id)
+        ref_ids = {f.reference_entity_id for f in fields if f.reference_entity_id is not None}
+        ref_entities = {
+            e.id: e for e in (await session.execute(select(Entity).where(Entity.id.in_(ref_ids)))).scalars()
+        }
+    validator = Validator(
+        entity, fields, info.columns, mapping, ref_entities=ref_entities, decimal_comma=decimal_comma
+    )
+    refs = stage_mod.RefChecker(validator, fields, ref_entities)
+    counts = stage_mod.StageCounts()
+    batches = stage_mod.read_batches(path, fmt, info, options, STAGE_BATCH)
+
+    def step() -> tuple[StagedBatch, StagedBatch] | None:
+        b = next(batches, None)
+        if b is None:
+            return None
+        return validator.run(b.rows), stage_mod._rejected_batch(b.problems)
+
+    while True:
+        got = await asyncio.to_thread(step)
+        if got is None:
+            break
+        staged, rejected = got
+        for k in staged.key_norm:
+            if k is None:
+                continue
+            if k in counts.keys:
+                counts.duplicate_keys.add(k)
+            else:
+                counts.keys.add(k)
+        async with job_session(ctx) as session:
+            imp = await session.get(ImportSession, session_id)
+            if imp is None or imp.status != ImportStatus.staging:
+                raise ReadError("cancelled", "The import was cancelled while staging.")
+            await refs.check(session, staged)
+            await stage_mod.bulk_load(session, session_id, staged)
+            await stage_mod.bulk_load(session, session_id, rejected)
+            counts.rows += len(staged) + len(rejected)
+            imp.counts = {"rows_read": counts.rows}
+            imp.heartbeat_at = utcnow()
+    counts.keys.clear()
+    return counts
+
+
+async def _fail(ctx: dict[str, Any], session_id: int, message: str) -> None:
+    async with job_session(ctx) as session:
+        imp = await session.get(ImportSession, session_id, with_for_update=True)
+        if imp is None or imp.status not in (ImportStatus.staging, ImportStatus.committing):
+            return
+        imp.status = ImportStatus.failed
+        imp.error = message
+        imp.finished_at = utcnow()
+    log.warning("import_failed", session_id=session_id, error=message)
+
+
+# --- commit --------------------------------------------------------------------------------------
+
+
+async def commit_import(ctx: dict[str, Any], session_id: int) -> str:
+    """Plan the chunks (once) and send one job per chunk not yet done."""
+    async with job_session(ctx) as session:
+        imp = await session.get(ImportSession, session_id, with_for_update=True)
+        if imp is None or imp.status != ImportStatus.committing:
+            return "nothing to do"
+        have = (
+            await session.execute(
+                select(func.count()).select_from(ImportChunk).where(ImportChunk.session_id == session_id)
+            )
+        ).scalar_one()
+        if not have:
+            bucket_counts = (
+                await session.execute(
+                    select(StagedRow.bucket, func.count())
+                    .where(
+                        StagedRow.session_id == session_id,
+                        StagedRow.status == RowStatus.valid,
+                    )
+                    .group_by(StagedRow.bucket)
+                )
+            ).all()
+            plan = commit_mod.plan_chunks([(int(b), int(n)) for b, n in bucket_counts], CHUNK_ROWS, BUCKETS)
+            for no, (lo, hi, rows) in enumerate(plan):
+                session.add(
+                    ImportChunk(session_id=session_id, chunk_no=no, bucket_lo=lo, bucket_hi=hi, rows=rows)
+                )
+            await session.flush()
+        imp.heartbeat_at = utcnow()
+        pending = (
+            await session.execute(
+                select(ImportChunk.chunk_no, ImportChunk.attempts).where(
+                    ImportChunk.session_id == session_id,
+                    ImportChunk.status.in_([ChunkStatus.pending, ChunkStatus.running]),
+                )
+            )
+        ).all()
+        for no, attempts in pending:
+            defer(
+                session,
+                "commit_chunk",
+                job_id=f"chunk:{session_id}:{no}:{attempts}",
+                session_id=session_id,
+                chunk_no=no,
+            )
+        if not pending:
+            await _finish(session, imp)
+    return f"{len(pending)} chunks sent"
+
+
+async def commit_chunk(ctx: dict[str, Any], session_id: int, chunk_no: int) -> str:
+    for attempt in range(CHUNK_ATTEMPTS):
+        try:
+            return await _commit_chunk_once(ctx, session_id, chunk_no)
+        except DBAPIError as e:
+            if not commit_mod._is_transient(e) or attempt == CHUNK_ATTEMPTS - 1:
+                await _chunk_failed(ctx, session_id, chunk_no, commit_mod._db_message(e))
+                return "failed"
+            log.warning("chunk_retry", session_id=session_id, chunk_no=chunk_no, error=str(e.orig)[:200])
+            await asyncio.sleep(min(0.5 * 2**attempt, 10))
+    return "failed"
+
+
+async def _commit_chunk_once(ctx: dict[str, Any], session_id: int, chunk_no: int) -> str:
+    async with job_session(ctx) as session:
+        chunk = await session.get(ImportChunk, (session_id, chunk_no))
+        if chunk is None or chunk.status not in (ChunkStatus.pending, ChunkStatus.running):
+            return "nothing to do"
+        chunk.attempts += 1
+        chunk.started_at = utcnow()
+        chunk.status = ChunkStatus.running
+    async with job_session(ctx) as session:
+        # The ledger row is locked for the whole transaction: a second run of this chunk waits,
+        # then sees it done.
+        chunk = await session.get(
+            ImportChunk, (session_id, chunk_no), with_for_update=True, populate_existing=True
+        )
+        imp = await session.get(ImportSession, session_id)
+        if chunk is None or imp is None or chunk.status != ChunkStatus.running:
+            return "nothing to do"
+        if imp.status != ImportStatus.committing:
+            chunk.status = ChunkStatus.cancelled
+            return "cancelled"
+        assert imp.entity_id is not None
+        _, fields = await _entity_and_fields(session, imp.entity_id)
+        defaults = {f.key: f.default for f in fields if f.default is not None}
+        plan = commit_mod.plan_of(imp, defaults)
+        out = await commit_mod.run_chunk(session, plan, chunk)
+        chunk.created, chunk.updated, chunk.unchanged = out.created, out.updated, out.unchanged
+        chunk.skipped, chunk.failed = out.skipped, out.failed
+        chunk.status = ChunkStatus.done
+        chunk.finished_at = utcnow()
+        chunk.error = None
+        await session.flush()
+        await _maybe_finish(session, session_id)
+    return "done"
+
+
+async def _chunk_failed(ctx: dict[str, Any], session_id: int, chunk_no: int, message: str) -> None:
+    async with job_session(ctx) as session:
+        chunk = await session.get(ImportChunk, (session_id, chunk_no), with_for_update=True)
+        if chunk is None or chunk.status == ChunkStatus.done:
+            return
+        chunk.status = ChunkStatus.failed
+        chunk.error = message
+        chunk.finished_at = utcnow()
+        await session.flush()
+        await _maybe_finish(session, session_id)
+
+
+async def _maybe_finish(session: AsyncSession, session_id: int) -> None:
+    # Lock the session row so that two chunks finishing together do not both finish it.
+    imp = await session.get(ImportSession, session_id, with_for_update=True, populate_existing=True)
+    if imp is None:
+        return
+    open_chunks = (
+        await session.execute(
+            select(func.count())
+            .select_from(ImportChunk)
+            .where(
+                ImportChunk.session_id == session_id,
+                ImportChunk.status.in_([ChunkStatus.pending, ChunkStatus.running]),
+            )
+        )
+    ).scalar_one()
+    imp.heartbeat_at = utcnow()
+    if open_chunks == 0 and imp.status in (ImportStatus.committing, ImportStatus.cancelled):
+        await _finish(session, imp)
+
+
+async def _finish(session: AsyncSession, imp: ImportSession) -> None:
+    totals = await commit_mod.chunk_totals(session, imp.id)
+    by_status = await stage_mod.status_counts(session, imp.id)
+    chunks = (
+        await session.execute(
+            select(ImportChunk.status, func.count(), func.coalesce(func.sum(ImportChunk.rows), 0))
+            .where(ImportChunk.session_id == imp.id)
+            .group_by(ImportChunk.status)
+        )
+    ).all()
+    by_chunk = {str(s): (int(n), int(r)) for s, n, r in chunks}
+    counts = summary_counts(by_status)
+    failed_chunk_rows = by_chunk.get(ChunkStatus.failed, (0, 0))[1]
+    cancelled_rows = by_chunk.get(ChunkStatus.cancelled, (0, 0))[1]
+    counts.update(
+        created=totals["created"],
+        updated=totals["updated"],
+        unchanged=totals["unchanged"],
+        skipped=totals["skipped_existing"] + counts["duplicates"] + counts["discarded"] + counts["invalid"],
+        failed=totals["failed"] + failed_chunk_rows,
+        not_committed=cancelled_rows,
+        chunks_done=by_chunk.get(ChunkStatus.done, (0, 0))[0],
+        chunks_failed=by_chunk.get(ChunkStatus.failed, (0, 0))[0],
+        chunks_cancelled=by_chunk.get(ChunkStatus.cancelled, (0, 0))[0],
+    )
+    imp.counts = counts
+    imp.finished_at = utcnow()
+    n_chunks = sum(n for n, _ in by_chunk.values())
+    if imp.status == ImportStatus.cancelled:
+        return
+    if n_chunks and counts["chunks_failed"] == n_chunks:
+        imp.status = ImportStatus.failed
+        errors = (
+            await session.execute(
+                select(ImportChunk.error)
+                .where(ImportChunk.session_id == imp.id, ImportChunk.error.is_not(None))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        imp.error = f"Every chunk failed: {errors}"
+    elif counts["failed"] or counts["invalid"] or counts["rejected"] or counts["chunks_failed"]:
+        imp.status = ImportStatus.completed_with_errors
+    else:
+        imp.status = ImportStatus.completed
+
+
+# --- recovery ------------------------------------------------------------------------------------
+
+LEASE = timedelta(seconds=90)
+
+
+async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
+    """Re-send work whose job vanished (worker killed, queue restarted): the database knows what is left."""
+    now = utcnow()
+    out = {"staging": 0, "chunks": 0}
+    async with job_session(ctx) as session:
+        stale = (
+            await session.execute(
+                select(ImportSession).where(
+                    ImportSession.status.in_([ImportStatus.staging, ImportStatus.committing]),
+                    (ImportSession.heartbeat_at.is_(None)) | (ImportSession.heartbeat_at < now - LEASE),
+                )
+            )
+        ).scalars()
+        for imp in stale:
+            imp.heartbeat_at = now
+            if imp.status == ImportStatus.staging:
+                defer(
+                    session,
+                    "stage_import",
+                    job_id=f"stage:{imp.id}:{int(now.timestamp())}",
+                    session_id=imp.id,
+                )
+                out["staging"] += 1
+            else:
+                await session.execute(
+                    update(ImportChunk)
+                    .where(
+                        ImportChunk.session_id == imp.id,
+                        ImportChunk.status == ChunkStatus.running,
+                        ImportChunk.started_at < now - LEASE,
+                    )
+                    .values(status=ChunkStatus.pending)
+                )
+                defer(
+                    session,
+                    "commit_import",
+                    job_id=f"commit:{imp.id}:{int(now.timestamp())}",
+                    session_id=imp.id,
+                )
+                out["chunks"] += 1
+    if out["staging"] or out["chunks"]:
+        log.info("imports_swept", **out)
+    return out

@@ -1,0 +1,108 @@
+"""The error report: the original rows that did not make it, plus a column that says why.
+
+The rows are read again from the stored file (so they are exactly what was uploaded), and written
+safe to open in a spreadsheet: a text cell that a spreadsheet would run as a formula is prefixed
+with an apostrophe in CSV and written as a plain string in XLSX; numbers stay numbers.
+"""
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from loadbay.imports.readers import reader_for
+from loadbay.imports.readers.base import FileInfo, ReadOptions
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ROW_COLUMN = "row"
+ERROR_COLUMN = "error"
+
+
+def neutralise(value: Any) -> str:
+    """Text for a CSV cell that no spreadsheet will evaluate."""
+    if value is None:
+        return ""
+    s = str(value)
+    if s.startswith(_FORMULA_START) and not _NUMBER.match(s.strip()):
+        return "'" + s
+    return s
+
+
+def describe(errors: dict[str, Any] | None) -> str:
+    if not errors:
+        return ""
+    parts = []
+    for key, value in errors.items():
+        message = value[1] if isinstance(value, list) and len(value) > 1 else str(value)
+        parts.append(message if key == "_row" else f"{key}: {message}")
+    return "; ".join(parts)
+
+
+def report_rows(
+    path: Path,
+    fmt: str,
+    info: FileInfo,
+    options: ReadOptions,
+    problems: dict[int, tuple[str, list[Any] | None]],
+) -> Iterator[list[Any]]:
+    """Original cells of each problem row, in file order, with its row number and error text."""
+    width = len(info.columns)
+    for batch in reader_for(fmt).batches(path, info, options, batch_size=20_000):
+        merged: list[tuple[int, list[Any]]] = [(n, cells) for n, cells in batch.rows if n in problems]
+        merged += [(p.row, list(p.cells or [])) for p in batch.problems if p.row in problems]
+        for row_no, cells in sorted(merged, key=lambda x: x[0]):
+            message, fallback = problems[row_no]
+            cells = list(cells) if cells else list(fallback or [])
+            cells = (cells + [None] * width)[:width] if len(cells) <= width else cells
+            yield [row_no, *cells, message]
+
+
+def write_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    buf.write("\ufeff")  # spreadsheets then read the file as UTF-8
+    w.writerow([neutralise(h) for h in header])
+    for i, row in enumerate(rows, start=1):
+        w.writerow([neutralise(c) for c in row])
+        if i % 1000 == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
+
+
+def write_xlsx(header: list[str], rows: Iterator[list[Any]]) -> Path:
+    """Write to a temporary file (XlsxWriter's constant-memory mode) and return its path."""
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - handed to the response
+    tmp.close()
+    wb = xlsxwriter.Workbook(
+        tmp.name,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    ws = wb.add_worksheet("errors")
+    bold = wb.add_format({"bold": True})
+    for c, h in enumerate(header):
+        ws.write_string(0, c, str(h), bold)
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            if isinstance(v, bool):
+                ws.write_boolean(r, c, v)
+            elif isinstance(v, int | float):
+                ws.write_number(r, c, v)
+            else:
+                ws.write_string(r, c, str(v))
+    wb.close()
+    return Path(tmp.name)

@@ -1,0 +1,395 @@
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
+from loadbay.errors import COMMON_ERRORS, ERR_409, TooLarge, _resp
+from loadbay.imports import service
+from loadbay.imports.models import FINISHED, ImportSession
+from loadbay.imports.schemas import (
+    BulkEdit,
+    BulkEditResult,
+    CommitOptions,
+    DryRun,
+    ErrorSummary,
+    ImportCreate,
+    ImportPage,
+    ImportRead,
+    MappingSave,
+    Progress,
+    ReadOptionsIn,
+    RowCount,
+    RowEdit,
+    RowSelection,
+    StagedRowPage,
+    StagedRowRead,
+)
+
+router = APIRouter(prefix="/workspaces/{workspace_id}/imports", tags=["imports"], responses=COMMON_ERRORS)
+ImportId = Annotated[int, Path(description="Import session id.", ge=1, le=2**63 - 1)]
+ERR_413 = _resp(413, "The file is larger than the upload limit")
+ERR_507 = _resp(507, "The server's disk is full")
+RowStatusQ = Annotated[
+    str | None,
+    Query(
+        description="Rows with this status (`valid`, `invalid`, `duplicate`, `discarded`, `rejected`, "
+        "`failed`), or `problems` for every row that is not valid.",
+        pattern=r"^(valid|invalid|duplicate|discarded|rejected|failed|problems)$",
+    ),
+]
+FieldQ = Annotated[str | None, Query(description="Rows with an error on this field.", max_length=63)]
+CodeQ = Annotated[str | None, Query(description="Rows with an error of this rule.", max_length=63)]
+
+
+async def _read(session: DbSession, imp: ImportSession) -> ImportRead:
+    from loadbay.schema.models import Entity
+
+    entity = await session.get(Entity, imp.entity_id) if imp.entity_id else None
+    extra: dict[str, Any] = {}
+    if imp.profile and imp.status in ("uploaded", "mapped", "staged"):
+        extra = await service.suggestions(session, imp)
+    profile = None
+    if imp.profile:
+        profile = {
+            **imp.profile,
+            "columns": [
+                {k: v for k, v in c.items() if k in ImportRead_COLUMN_KEYS} for c in imp.profile["columns"]
+            ],
+        }
+    return ImportRead.model_validate(
+        {
+            "id": imp.id,
+            "status": imp.status,
+            "entity": entity.key if entity else None,
+            "file_name": imp.file_name,
+            "file_size": imp.file_size,
+            "file_sha256": imp.file_sha256,
+            "format": imp.format,
+            "duplicate_policy": imp.duplicate_policy,
+            "profile": profile,
+            "suggestions": extra.get("suggestions", []),
+            "entity_matches": extra.get("entity_matches", []),
+            "entity_warning": extra.get("entity_warning"),
+            "mapping": imp.mapping,
+            "commit_options": imp.commit_options,
+            "counts": {k: int(v) for k, v in (imp.counts or {}).items()},
+            "error": imp.error,
+            "created_by": imp.user_id,
+            "created_at": imp.created_at,
+            "updated_at": imp.updated_at,
+            "staged_at": imp.staged_at,
+            "commit_started_at": imp.commit_started_at,
+            "finished_at": imp.finished_at,
+        }
+    )
+
+
+ImportRead_COLUMN_KEYS = {"name", "index", "samples", "blank_count", "inferred_type", "confidence"}
+
+
+@router.post("", operation_id="imports-create", status_code=status.HTTP_201_CREATED)
+async def create_import(body: ImportCreate, session: DbSession, actor: EditorActor) -> ImportRead:
+    """Start an import session; upload its file next."""
+    imp = await service.create_session(session, actor=actor, body=body)
+    return await _read(session, imp)
+
+
+@router.get("", operation_id="imports-list")
+async def list_imports(
+    session: DbSession,
+    actor: ViewerActor,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="`next_cursor` of the last page.")
+    ] = None,
+    status_: Annotated[
+        str | None, Query(alias="status", max_length=24, description="Only this status.")
+    ] = None,
+) -> ImportPage:
+    """Import sessions, newest first: yours, or everyone's for admins."""
+    items, nxt = await service.list_sessions(session, actor=actor, limit=limit, cursor=cursor, status=status_)
+    return ImportPage(items=[await _read(session, i) for i in items], next_cursor=str(nxt) if nxt else None)
+
+
+@router.get("/{import_id}", operation_id="imports-get")
+async def get_import(import_id: ImportId, session: DbSession, actor: ViewerActor) -> ImportRead:
+    """One import session: its file profile, mapping suggestions, status and counts."""
+    return await _read(session, await service.get_session(session, actor=actor, import_id=import_id))
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk
+
+
+@router.put(
+    "/{import_id}/file",
+    operation_id="imports-upload",
+    responses={**ERR_409, **ERR_413, **ERR_507},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def upload_file(
+    import_id: ImportId,
+    request: Request,
+    session: DbSession,
+    actor: EditorActor,
+    settings: SettingsDep,
+    file_name: Annotated[str | None, Query(max_length=1000, description="Original file name.")] = None,
+) -> ImportRead:
+    """Upload the file as the raw request body (streamed to disk, hashed), then profile it."""
+    length = request.headers.get("content-length")
+    expected = int(length) if length and length.isdigit() else None
+    if expected is not None and expected > settings.max_upload_bytes:
+        raise TooLarge(
+            f"The file is {expected:,} bytes; the limit is {settings.max_upload_bytes:,} bytes.",
+            code="file_too_large",
+        )
+    imp = await service.upload(
+        session,
+        actor=actor,
+        import_id=import_id,
+        settings=settings,
+        body=_body(request),
+        content_length=expected,
+        file_name=file_name,
+    )
+    return await _read(session, imp)
+
+
+@router.put("/{import_id}/options", operation_id="imports-set-options", responses=ERR_409)
+async def set_options(
+    import_id: ImportId, body: ReadOptionsIn, session: DbSession, actor: EditorActor, settings: SettingsDep
+) -> ImportRead:
+    """Read the file again with other options (encoding, delimiter, header row, sheet, records path)."""
+    imp = await service.set_options(
+        session, actor=actor, import_id=import_id, settings=settings, options=body
+    )
+    return await _read(session, imp)
+
+
+@router.put("/{import_id}/mapping", operation_id="imports-save-mapping", responses=ERR_409)
+async def save_mapping(
+    import_id: ImportId, body: MappingSave, session: DbSession, actor: EditorActor
+) -> ImportRead:
+    """Save which column fills which field; remembered for the next file with the same headers."""
+    imp = await service.save_mapping(session, actor=actor, import_id=import_id, body=body)
+    return await _read(session, imp)
+
+
+@router.post("/{import_id}/stage", operation_id="imports-stage", status_code=202, responses=ERR_409)
+async def stage(import_id: ImportId, session: DbSession, actor: EditorActor) -> ImportRead:
+    """Parse, map and validate every row in the background; poll the session or its progress."""
+    imp = await service.start_staging(session, actor=actor, import_id=import_id)
+    return await _read(session, imp)
+
+
+@router.get("/{import_id}/rows", operation_id="imports-rows")
+async def list_rows(
+    import_id: ImportId,
+    session: DbSession,
+    actor: ViewerActor,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[
+        int | None, Query(ge=0, le=2**62, description="`next_cursor` of the last page.")
+    ] = None,
+    status_: Annotated[RowStatusQ, Query(alias="status")] = None,
+    field: FieldQ = None,
+    code: CodeQ = None,
+) -> StagedRowPage:
+    """Staged rows in file order, optionally only those with a status or an error on a field or rule."""
+    sel = RowSelection(status=status_, field=field, code=code)
+    items, nxt = await service.rows(
+        session, actor=actor, import_id=import_id, limit=limit, after=cursor, selection=sel
+    )
+    return StagedRowPage(
+        items=[StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors) for r in items],
+        next_cursor=str(nxt) if nxt is not None else None,
+    )
+
+
+@router.get("/{import_id}/rows/count", operation_id="imports-rows-count")
+async def count_rows(
+    import_id: ImportId,
+    session: DbSession,
+    actor: ViewerActor,
+    status_: Annotated[RowStatusQ, Query(alias="status")] = None,
+    field: FieldQ = None,
+    code: CodeQ = None,
+) -> RowCount:
+    """How many staged rows match the filters."""
+    sel = RowSelection(status=status_, field=field, code=code)
+    return RowCount(count=await service.count_rows(session, actor=actor, import_id=import_id, selection=sel))
+
+
+@router.patch("/{import_id}/rows/{row_no}", operation_id="imports-edit-row", responses=ERR_409)
+async def edit_row(
+    import_id: ImportId,
+    row_no: Annotated[int, Path(ge=1, le=2**62, description="Row number in the file.")],
+    body: RowEdit,
+    session: DbSession,
+    actor: EditorActor,
+) -> StagedRowRead:
+    """Fix cells of one staged row; the row is checked again."""
+    r = await service.edit_row(session, actor=actor, import_id=import_id, row_no=row_no, changes=body.data)
+    return StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors)
+
+
+@router.post("/{import_id}/rows/bulk", operation_id="imports-bulk-edit", responses=ERR_409)
+async def bulk_edit(
+    import_id: ImportId, body: BulkEdit, session: DbSession, actor: EditorActor
+) -> BulkEditResult:
+    """Set a value, find and replace, discard or restore, on chosen rows or on every row matching a filter."""
+    return BulkEditResult(**await service.bulk_edit(session, actor=actor, import_id=import_id, body=body))
+
+
+@router.get("/{import_id}/errors", operation_id="imports-error-summary")
+async def error_summary(import_id: ImportId, session: DbSession, actor: ViewerActor) -> ErrorSummary:
+    """Problems of the staged rows, counted by field and rule."""
+    return ErrorSummary(**await service.error_summary(session, actor=actor, import_id=import_id))
+
+
+@router.post("/{import_id}/dry-run", operation_id="imports-dry-run", responses=ERR_409)
+async def dry_run(import_id: ImportId, body: CommitOptions, session: DbSession, actor: ViewerActor) -> DryRun:
+    """What a commit with these options would do, without doing it."""
+    return DryRun(**await service.dry_run(session, actor=actor, import_id=import_id, options=body))
+
+
+@router.post("/{import_id}/commit", operation_id="imports-commit", status_code=202, responses=ERR_409)
+async def commit(
+    import_id: ImportId,
+    body: CommitOptions,
+    session: DbSession,
+    actor: EditorActor,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=255,
+            description="Send the same key again to get the first answer, not a second commit.",
+        ),
+    ] = None,
+) -> ImportRead:
+    """Commit the valid rows in chunks, in the background; follow it with progress or events."""
+    imp, started = await service.commit(
+        session, actor=actor, import_id=import_id, options=body, idempotency_key=idempotency_key
+    )
+    if not started:
+        response.headers["Idempotent-Replayed"] = "true"
+    return await _read(session, imp)
+
+
+@router.post("/{import_id}/cancel", operation_id="imports-cancel", responses=ERR_409)
+async def cancel(import_id: ImportId, session: DbSession, actor: EditorActor) -> ImportRead:
+    """Stop the import: chunks not started are not committed; what was committed stays."""
+    return await _read(session, await service.cancel(session, actor=actor, import_id=import_id))
+
+
+@router.post("/{import_id}/retry", operation_id="imports-retry", status_code=202, responses=ERR_409)
+async def retry(import_id: ImportId, session: DbSession, actor: EditorActor) -> ImportRead:
+    """Run the failed chunks (or a failed staging) again."""
+    return await _read(session, await service.retry(session, actor=actor, import_id=import_id))
+
+
+@router.get("/{import_id}/progress", operation_id="imports-progress")
+async def progress(import_id: ImportId, session: DbSession, actor: ViewerActor) -> Progress:
+    """Rows done, rate and time left, from the chunk ledger."""
+    return Progress(**await service.progress(session, actor=actor, import_id=import_id))
+
+
+@router.get(
+    "/{import_id}/events",
+    operation_id="imports-events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Progress events",
+        }
+    },
+)
+async def events(
+    import_id: ImportId, request: Request, session: DbSession, actor: ViewerActor
+) -> StreamingResponse:
+    """Server-sent `progress` events (the Progress schema as JSON) until the import is finished."""
+    await service.get_session(session, actor=actor, import_id=import_id)
+    maker = request.app.state.sessionmaker
+
+    async def stream() -> AsyncIterator[bytes]:
+        last = None
+        while True:
+            async with maker() as s:
+                p = await service.progress(s, actor=actor, import_id=import_id)
+            body = orjson.dumps(Progress(**p).model_dump(mode="json"))
+            if body != last:
+                yield b"event: progress\ndata: " + body + b"\n\n"
+                last = body
+            else:
+                yield b": keep-alive\n\n"
+            if p["status"] in FINISHED or await request.is_disconnected():
+                return
+            await asyncio.sleep(0.5)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.get(
+    "/{import_id}/report",
+    operation_id="imports-report",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "description": "The invalid, rejected and failed rows as uploaded, plus row and error columns",
+        },
+        **ERR_409,
+    },
+)
+async def report(
+    import_id: ImportId,
+    session: DbSession,
+    actor: ViewerActor,
+    settings: SettingsDep,
+    format: Annotated[Literal["csv", "xlsx"], Query(description="`csv` or `xlsx`.")] = "csv",
+) -> Response:
+    """The error report: the rows that did not make it, as uploaded, plus why; safe for spreadsheets."""
+    from loadbay.imports import report as report_mod
+
+    header, rows = await service.report_source(session, actor=actor, import_id=import_id, settings=settings)
+    name = f"import-{import_id}-errors.{format}"
+    if format == "xlsx":
+        path = await asyncio.to_thread(report_mod.write_xlsx, header, rows())
+        return FileResponse(
+            path,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=name,
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+    return StreamingResponse(
+        report_mod.write_csv(header, rows()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.delete("/{import_id}", operation_id="imports-delete", status_code=204, responses=ERR_409)
+async def delete_import(
+    import_id: ImportId, session: DbSession, actor: EditorActor, settings: SettingsDep
+) -> Response:
+    """Delete an import session, its staged rows and its file (committed records stay)."""
+    await service.delete_session(session, actor=actor, import_id=import_id, settings=settings)
+    return Response(status_code=204)

@@ -1,0 +1,1003 @@
+"""Import sessions through their life: upload, profile, map, stage, review, dry run, commit."""
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, and_, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loadbay.config import Settings
+from loadbay.core.actor import Actor, Role
+from loadbay.db import utcnow
+from loadbay.errors import AppError, Conflict, FieldError, Invalid, NotFound
+from loadbay.imports import infer, repository, storage
+from loadbay.imports import mapping as mapping_mod
+from loadbay.imports.jobs import summary_counts
+from loadbay.imports.models import (
+    FINISHED,
+    ChunkStatus,
+    ImportChunk,
+    ImportSession,
+    ImportStatus,
+    RowStatus,
+    SavedMapping,
+    StagedRow,
+)
+from loadbay.imports.readers import reader_for
+from loadbay.imports.readers.base import ReadError, ReadOptions
+from loadbay.imports.readers.detect import detect_format
+from loadbay.imports.schemas import (
+    BulkEdit,
+    BulkEditAction,
+    CommitOptions,
+    ImportCreate,
+    MappingSave,
+    OnInvalid,
+    ReadOptionsIn,
+    RowSelection,
+)
+from loadbay.imports.stage import RefChecker, mark_duplicates, status_counts
+from loadbay.imports.validate import Validator
+from loadbay.schema import service as schema_service
+from loadbay.schema.models import Entity, FieldDef
+from loadbay.schema.types import FieldType
+from loadbay.worker.backend import defer
+
+PROFILE_ROWS = 1000
+SAMPLES_SHOWN = 5
+EDITABLE = {ImportStatus.staged}
+
+
+class UnreadableFile(AppError):
+    status_code = 422
+    code = "unreadable_file"
+
+
+# --- access --------------------------------------------------------------------------------------
+
+
+async def get_session(
+    session: AsyncSession, *, actor: Actor, import_id: int, lock: bool = False
+) -> ImportSession:
+    imp = await repository.readable_one(session, actor, import_id, lock=lock)
+    if imp is None:
+        raise NotFound(f"Import {import_id} not found.", code="import_not_found")
+    return imp
+
+
+async def _entity_by_key(session: AsyncSession, actor: Actor, key: str) -> Entity:
+    return await schema_service.get_entity_row(session, workspace_id=actor.workspace_id, key=key)
+
+
+async def _fields(session: AsyncSession, entity_id: int) -> list[FieldDef]:
+    stmt = select(FieldDef).where(FieldDef.entity_id == entity_id).order_by(FieldDef.position, FieldDef.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_sessions(
+    session: AsyncSession, *, actor: Actor, limit: int, cursor: int | None, status: str | None
+) -> tuple[list[ImportSession], int | None]:
+    items = await repository.readable_page(session, actor, limit=limit + 1, before_id=cursor, status=status)
+    nxt = items[limit - 1].id if len(items) > limit else None
+    return items[:limit], nxt
+
+
+# --- create, upload, profile ---------------------------------------------------------------------
+
+
+async def create_session(session: AsyncSession, *, actor: Actor, body: ImportCreate) -> ImportSession:
+    entity_id = None
+    if body.entity:
+        entity_id = (await _entity_by_key(session, actor, body.entity)).id
+    imp = ImportSession(
+        workspace_id=actor.workspace_id,
+        user_id=actor.user_id,
+        api_key_id=actor.principal.api_key_id,
+        entity_id=entity_id,
+        status=ImportStatus.created,
+        file_id=storage.new_file_id(),
+        file_name=storage.clean_name(body.file_name),
+        duplicate_policy=body.duplicate_policy,
+        read_options=body.options.model_dump(exclude_none=True),
+        counts={},
+    )
+    session.add(imp)
+    await session.flush()
+    return imp
+
+
+async def upload(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    import_id: int,
+    settings: Settings,
+    body: AsyncIterator[bytes],
+    content_length: int | None,
+    file_name: str | None,
+) -> ImportSession:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status not in (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped):
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
+        )
+    dest = storage.path_of(settings.data_dir, imp.file_id)
+    stored = await storage.save_stream(body, dest, limit=settings.max_upload_bytes, expected=content_length)
+    try:
+        if stored.size == 0:
+            raise UnreadableFile("The file is empty (0 bytes).", code="file_empty")
+        imp.file_size = stored.size
+        imp.file_sha256 = stored.sha256
+        if file_name:
+            imp.file_name = storage.clean_name(file_name)
+        try:
+            imp.format = detect_format(dest, imp.file_name)
+        except ReadError as e:
+            raise UnreadableFile(e.message, code=e.code) from None
+        await _profile(session, imp, settings)
+    except BaseException:
+        storage.remove(settings.data_dir, imp.file_id)
+        raise
+    imp.status = ImportStatus.uploaded
+    imp.mapping = None
+    return imp
+
+
+async def set_options(
+    session: AsyncSession, *, actor: Actor, import_id: int, settings: Settings, options: ReadOptionsIn
+) -> ImportSession:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status not in (ImportStatus.uploaded, ImportStatus.mapped, ImportStatus.staged):
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; read options cannot change now.", code="wrong_status"
+        )
+    imp.read_options = options.model_dump(exclude_none=True)
+    await _profile(session, imp, settings)
+    imp.status = ImportStatus.uploaded
+    imp.mapping = None
+    return imp
+
+
+def _inspect(path: Path, fmt: str, options: ReadOptions) -> dict[str, Any]:
+    reader = reader_for(fmt)
+    info = reader.inspect(path, options, sample_rows=PROFILE_ROWS)
+    columns = []
+    decimal_comma = False
+    for i, name in enumerate(info.columns):
+        values = [cells[i] for _, cells in info.sample]
+        t = infer.infer_type(values)
+        decimal_comma = decimal_comma or t.decimal_comma
+        samples = [
+            _jsonable(v) for v in values if v is not None and not (isinstance(v, str) and not v.strip())
+        ]
+        columns.append(
+            {
+                "name": name,
+                "index": i,
+                "samples": samples[:SAMPLES_SHOWN],
+                "blank_count": t.blank_count,
+                "inferred_type": str(t.type),
+                "confidence": round(t.confidence, 3),
+                "enum_values": list(t.enum_values) if t.enum_values else None,
+                "_values": [_jsonable(v) for v in values[:200]],
+            }
+        )
+    return {
+        "format": info.format,
+        "encoding": info.encoding,
+        "delimiter": info.delimiter,
+        "quotechar": info.quotechar,
+        "header_row": info.header_row,
+        "sheets": info.sheets,
+        "sheet": info.sheet,
+        "records_path": info.records_path,
+        "decimal_comma": decimal_comma,
+        "profiled_rows": len(info.sample),
+        "columns": columns,
+        "warnings": info.warnings,
+    }
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return str(v)
+
+
+async def _profile(session: AsyncSession, imp: ImportSession, settings: Settings) -> None:
+    path = storage.path_of(settings.data_dir, imp.file_id)
+    options = ReadOptions(**(imp.read_options or {}))
+    try:
+        profile = await asyncio.to_thread(_inspect, path, imp.format or "csv", options)
+    except ReadError as e:
+        where = f" (row {e.row})" if e.row else ""
+        raise UnreadableFile(f"{e.message}{where}", code=e.code) from None
+    if not profile["columns"]:
+        raise UnreadableFile("The file has no columns.", code="no_columns")
+    imp.format = profile["format"]
+    imp.profile = profile
+
+
+# --- mapping -------------------------------------------------------------------------------------
+
+
+def _field_infos(fields: list[FieldDef], key_fields: list[str]) -> list[mapping_mod.FieldInfo]:
+    return [
+        mapping_mod.FieldInfo(
+            key=f.key,
+            label=f.label,
+            type=FieldType(f.type),
+            aliases=tuple(f.aliases or ()),
+            required=f.required,
+            enum_values=tuple(f.enum_values) if f.enum_values else None,
+            is_key=f.key in key_fields,
+        )
+        for f in fields
+    ]
+
+
+def _columns_in(profile: dict[str, Any]) -> list[mapping_mod.ColumnInfo]:
+    return [
+        mapping_mod.ColumnInfo(
+            name=c["name"],
+            samples=tuple(c.get("_values") or c.get("samples") or ()),
+            inferred=infer.infer_type(c.get("_values") or c.get("samples") or []),
+        )
+        for c in profile.get("columns", [])
+    ]
+
+
+async def _remembered(session: AsyncSession, entity_id: int, columns: list[str]) -> dict[str, str | None]:
+    """The mapping saved for these exact headers, else what earlier imports did with each column."""
+    signature = mapping_mod.headers_signature(columns)
+    rows = (
+        await session.execute(
+            select(SavedMapping).where(SavedMapping.entity_id == entity_id).order_by(SavedMapping.updated_at)
+        )
+    ).scalars()
+    per_column: dict[str, str | None] = {}
+    exact: dict[str, str | None] | None = None
+    for m in rows:
+        if m.headers_signature == signature:
+            exact = m.mapping
+        for col, fkey in m.mapping.items():
+            if col in columns:
+                per_column[col] = fkey
+    return exact if exact is not None else per_column
+
+
+async def suggestions(session: AsyncSession, imp: ImportSession) -> dict[str, Any]:
+    """The mapping buckets for each column, the ranking of entities, and any disagreement."""
+    if not imp.profile:
+        return {"suggestions": [], "entity_matches": [], "entity_warning": None}
+    cols = _columns_in(imp.profile)
+    names = [c.name for c in cols]
+    entities = list(
+        (await session.execute(select(Entity).where(Entity.workspace_id == imp.workspace_id))).scalars()
+    )
+    fields_by_entity: dict[str, list[mapping_mod.FieldInfo]] = {}
+    ids = {e.id: e for e in entities}
+    all_fields = (
+        await session.execute(select(FieldDef).where(FieldDef.workspace_id == imp.workspace_id))
+    ).scalars()
+    grouped: dict[int, list[FieldDef]] = {}
+    for f in all_fields:
+        grouped.setdefault(f.entity_id, []).append(f)
+    for eid, e in ids.items():
+        ordered = sorted(grouped.get(eid, []), key=lambda f: (f.position, f.id))
+        fields_by_entity[e.key] = _field_infos(ordered, list(e.key_fields))
+    ranking = mapping_mod.best_entity(cols, fields_by_entity) if fields_by_entity else []
+    matches = [{"entity": k, "score": round(s, 3), "reason": r} for k, s, r in ranking[:5]]
+    entity = ids.get(imp.entity_id) if imp.entity_id else None
+    warning = None
+    if entity is None and ranking:
+        entity = next((e for e in entities if e.key == ranking[0][0]), None)
+    elif entity is not None:
+        warning = mapping_mod.disagreement(entity.key, ranking)
+    if entity is None:
+        return {"suggestions": [], "entity_matches": matches, "entity_warning": warning}
+    remembered = await _remembered(session, entity.id, names)
+    result = mapping_mod.suggest_mapping(
+        cols, fields_by_entity[entity.key], remembered=remembered or None, entity_key=entity.key
+    )
+    return {
+        "suggestions": [asdict(m) for m in result],
+        "entity_matches": matches,
+        "entity_warning": warning,
+        "proposed_entity": entity.key,
+    }
+
+
+async def save_mapping(
+    session: AsyncSession, *, actor: Actor, import_id: int, body: MappingSave
+) -> ImportSession:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status not in (ImportStatus.uploaded, ImportStatus.mapped, ImportStatus.staged):
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; its mapping cannot change now.", code="wrong_status"
+        )
+    if body.entity:
+        imp.entity_id = (await _entity_by_key(session, actor, body.entity)).id
+    if imp.entity_id is None:
+        raise Invalid(
+            "Say which entity to import into.",
+            code="entity_required",
+            fields=[FieldError(field="entity", code="required", message="choose an entity")],
+        )
+    entity = await session.get(Entity, imp.entity_id)
+    assert entity is not None
+    fields = {f.key: f for f in await _fields(session, entity.id)}
+    columns = [c["name"] for c in (imp.profile or {}).get("columns", [])]
+    errors: list[FieldError] = []
+    used: dict[str, str] = {}
+    clean: dict[str, str | None] = {c: None for c in columns}
+    for col, fkey in body.columns.items():
+        if col not in clean:
+            errors.append(
+                FieldError(
+                    field=f"columns.{col}", code="unknown_column", message="the file has no such column"
+                )
+            )
+            continue
+        if fkey is None:
+            continue
+        if fkey not in fields:
+            errors.append(
+                FieldError(
+                    field=f"columns.{col}",
+                    code="unknown_field",
+                    message=f"{entity.key!r} has no field {fkey!r}",
+                )
+            )
+            continue
+        if fkey in used:
+            errors.append(
+                FieldError(
+                    field=f"columns.{col}",
+                    code="field_mapped_twice",
+                    message=f"{fkey!r} is already filled by column {used[fkey]!r}",
+                )
+            )
+            continue
+        used[fkey] = col
+        clean[col] = fkey
+    for k in entity.key_fields:
+        if k not in used:
+            errors.append(
+                FieldError(
+                    field=f"fields.{k}", code="key_not_mapped", message=f"the key field {k!r} needs a column"
+                )
+            )
+    for f in fields.values():
+        if f.required and f.default is None and f.key not in used and f.key not in entity.key_fields:
+            errors.append(
+                FieldError(
+                    field=f"fields.{f.key}",
+                    code="required_not_mapped",
+                    message=f"{f.label} is required and needs a column",
+                )
+            )
+    if errors:
+        raise Invalid(
+            "The mapping is not complete: " + "; ".join(e.message for e in errors),
+            code="invalid_mapping",
+            fields=errors,
+        )
+    imp.mapping = clean
+    if body.duplicate_policy:
+        imp.duplicate_policy = body.duplicate_policy
+    imp.status = ImportStatus.mapped
+    await _remember(session, imp, entity, columns, clean)
+    return imp
+
+
+async def _remember(
+    session: AsyncSession,
+    imp: ImportSession,
+    entity: Entity,
+    columns: list[str],
+    mapping: dict[str, str | None],
+) -> None:
+    signature = mapping_mod.headers_signature(columns)
+    saved = (
+        await session.execute(
+            select(SavedMapping).where(
+                SavedMapping.entity_id == entity.id, SavedMapping.headers_signature == signature
+            )
+        )
+    ).scalar_one_or_none()
+    if saved is None:
+        session.add(
+            SavedMapping(
+                workspace_id=imp.workspace_id,
+                entity_id=entity.id,
+                headers_signature=signature,
+                mapping=mapping,
+            )
+        )
+    else:
+        saved.mapping = mapping
+        saved.updated_at = utcnow()
+    await session.flush()
+
+
+# --- staging -------------------------------------------------------------------------------------
+
+
+async def start_staging(session: AsyncSession, *, actor: Actor, import_id: int) -> ImportSession:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status not in (ImportStatus.mapped, ImportStatus.staged, ImportStatus.staging):
+        raise Conflict(f"Import {import_id} is {imp.status}; save a mapping first.", code="wrong_status")
+    if imp.status != ImportStatus.staging:
+        imp.status = ImportStatus.staging
+        imp.counts = {}
+        imp.heartbeat_at = utcnow()
+        imp.rows_version += 1
+        defer(session, "stage_import", job_id=f"stage:{imp.id}:{imp.rows_version}", session_id=imp.id)
+    return imp
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+def _selection(session_id: int, sel: RowSelection | None, dialect: str) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [StagedRow.session_id == session_id]
+    if sel is None:
+        return where
+    if sel.rows is not None:
+        where.append(StagedRow.row_no.in_(sel.rows))
+    if sel.status:
+        if sel.status == "problems":
+            where.append(StagedRow.status != RowStatus.valid)
+        else:
+            where.append(StagedRow.status == sel.status)
+    if sel.field or sel.code:
+        if dialect == "postgresql":
+            if sel.field and sel.code:
+                cond = text("staged_rows.errors -> :ef ->> 0 = :ec").bindparams(ef=sel.field, ec=sel.code)
+            elif sel.field:
+                cond = text("staged_rows.errors ? :ef").bindparams(ef=sel.field)
+            else:
+                cond = text(
+                    "EXISTS (SELECT 1 FROM jsonb_each(staged_rows.errors) e WHERE e.value ->> 0 = :ec)"
+                ).bindparams(ec=sel.code)
+        else:
+            if sel.field and sel.code:
+                cond = text("json_extract(staged_rows.errors, '$.\"' || :ef || '\"[0]') = :ec").bindparams(
+                    ef=sel.field, ec=sel.code
+                )
+            elif sel.field:
+                cond = text("json_extract(staged_rows.errors, '$.\"' || :ef || '\"') IS NOT NULL").bindparams(
+                    ef=sel.field
+                )
+            else:
+                cond = text(
+                    "EXISTS (SELECT 1 FROM json_each(staged_rows.errors) e "
+                    "WHERE json_extract(e.value, '$[0]') = :ec)"
+                ).bindparams(ec=sel.code)
+        where.append(StagedRow.status != RowStatus.valid)
+        where.append(cond)  # type: ignore[arg-type]
+    return where
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def rows(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    import_id: int,
+    limit: int,
+    after: int | None,
+    selection: RowSelection,
+) -> tuple[list[StagedRow], int | None]:
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    where = _selection(imp.id, selection, _dialect(session))
+    if after is not None:
+        where.append(StagedRow.row_no > after)
+    stmt = select(StagedRow).where(and_(*where)).order_by(StagedRow.row_no).limit(limit + 1)
+    items = list((await session.execute(stmt)).scalars())
+    nxt = items[limit - 1].row_no if len(items) > limit else None
+    return items[:limit], nxt
+
+
+async def count_rows(session: AsyncSession, *, actor: Actor, import_id: int, selection: RowSelection) -> int:
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    where = _selection(imp.id, selection, _dialect(session))
+    return int(
+        (await session.execute(select(func.count()).select_from(StagedRow).where(and_(*where)))).scalar_one()
+    )
+
+
+async def error_summary(session: AsyncSession, *, actor: Actor, import_id: int) -> dict[str, Any]:
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    if _dialect(session) == "postgresql":
+        sql = (
+            "SELECT e.key, e.value ->> 0, count(*), min(e.value ->> 1) FROM staged_rows, "
+            "jsonb_each(staged_rows.errors) e WHERE session_id = :s AND status <> 'valid' "
+            "AND errors IS NOT NULL AND jsonb_typeof(errors) = 'object' GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        )
+    else:
+        sql = (
+            "SELECT e.key, json_extract(e.value, '$[0]'), count(*), min(json_extract(e.value, '$[1]')) "
+            "FROM staged_rows, json_each(staged_rows.errors) e WHERE session_id = :s AND status <> 'valid' "
+            "AND errors IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        )
+    by_field = [
+        {"field": str(f), "code": str(c), "count": int(n), "example": str(m or "")}
+        for f, c, n, m in (await session.execute(text(sql), {"s": imp.id})).all()
+    ]
+    with_errors = (
+        await session.execute(
+            select(func.count())
+            .select_from(StagedRow)
+            .where(StagedRow.session_id == imp.id, StagedRow.status != RowStatus.valid)
+        )
+    ).scalar_one()
+    return {"rows_with_errors": int(with_errors), "by_field": by_field}
+
+
+async def _revalidator(
+    session: AsyncSession, imp: ImportSession
+) -> tuple[Validator, RefChecker, list[FieldDef]]:
+    assert imp.entity_id is not None
+    entity = await session.get(Entity, imp.entity_id)
+    assert entity is not None
+    fields = await _fields(session, entity.id)
+    ref_ids = {f.reference_entity_id for f in fields if f.reference_entity_id is not None}
+    ref_entities = {
+        e.id: e for e in (await session.execute(select(Entity).where(Entity.id.in_(ref_ids)))).scalars()
+    }
+    keys = [f.key for f in fields]
+    mapped = {v for v in (imp.mapping or {}).values() if v}
+    validator = Validator(
+        entity,
+        fields,
+        keys,
+        {k: k for k in keys if k in mapped},
+        ref_entities=ref_entities,
+        decimal_comma=bool((imp.profile or {}).get("decimal_comma")),
+    )
+    return validator, RefChecker(validator, fields, ref_entities), fields
+
+
+def _editable(imp: ImportSession) -> None:
+    if imp.status not in EDITABLE:
+        raise Conflict(
+            f"Import {imp.id} is {imp.status}; its rows can be changed only while it is staged.",
+            code="rows_locked",
+        )
+
+
+async def _rewrite(
+    session: AsyncSession,
+    imp: ImportSession,
+    validator: Validator,
+    refs: RefChecker,
+    fields: list[FieldDef],
+    changed: list[tuple[StagedRow, dict[str, Any], str | None]],
+) -> tuple[int, int]:
+    """Re-validate edited rows (new data, new status) and write them back; returns (valid, invalid)."""
+    keys = [f.key for f in fields]
+    batch = validator.run([(r.row_no, [d.get(k) for k in keys]) for r, d, _ in changed])
+    await refs.check(session, batch)
+    touched_keys: set[str] = set()
+    now_valid = now_invalid = 0
+    for i, (r, _, status) in enumerate(changed):
+        new_status = status or batch.status[i]
+        if new_status == RowStatus.valid:
+            now_valid += 1
+        elif new_status == RowStatus.invalid:
+            now_invalid += 1
+        for k in (r.key_norm, batch.key_norm[i]):
+            if k is not None:
+                touched_keys.add(k)
+        await session.execute(
+            update(StagedRow)
+            .where(StagedRow.session_id == imp.id, StagedRow.row_no == r.row_no)
+            .values(
+                data=batch.data[i],
+                errors=batch.errors[i],
+                status=new_status,
+                key_norm=batch.key_norm[i],
+                bucket=batch.bucket[i],
+            )
+        )
+    await mark_duplicates(session, imp.id, touched_keys, imp.duplicate_policy)
+    imp.rows_version += 1
+    imp.counts = summary_counts(await status_counts(session, imp.id))
+    return now_valid, now_invalid
+
+
+def _apply_edit(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for k, v in changes.items():
+        if v is None or (isinstance(v, str) and not v.strip()):
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
+async def edit_row(
+    session: AsyncSession, *, actor: Actor, import_id: int, row_no: int, changes: dict[str, Any]
+) -> StagedRow:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    _editable(imp)
+    row = await session.get(StagedRow, (imp.id, row_no))
+    if row is None or row.status == RowStatus.rejected:
+        raise NotFound(
+            f"Row {row_no} is not among the staged rows of import {import_id}.", code="row_not_found"
+        )
+    validator, refs, fields = await _revalidator(session, imp)
+    known = {f.key for f in fields}
+    unknown = [k for k in changes if k not in known]
+    if unknown:
+        raise Invalid(
+            f"Unknown fields: {', '.join(unknown)}.",
+            code="unknown_field",
+            fields=[
+                FieldError(field=f"data.{k}", code="unknown_field", message="no such field") for k in unknown
+            ],
+        )
+    status = RowStatus.discarded if row.status == RowStatus.discarded else None
+    await _rewrite(session, imp, validator, refs, fields, [(row, _apply_edit(row.data, changes), status)])
+    await session.refresh(row)
+    return row
+
+
+BULK_BATCH = 5000
+
+
+async def bulk_edit(session: AsyncSession, *, actor: Actor, import_id: int, body: BulkEdit) -> dict[str, int]:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    _editable(imp)
+    validator, refs, fields = await _revalidator(session, imp)
+    known = {f.key for f in fields}
+    if body.action in (BulkEditAction.set, BulkEditAction.find_replace):
+        if not body.field or body.field not in known:
+            raise Invalid(
+                f"Say which field to change; {body.field!r} is not a field of this entity.",
+                code="unknown_field",
+                fields=[FieldError(field="field", code="unknown_field", message="not a field of the entity")],
+            )
+        if body.action == BulkEditAction.find_replace and not body.find:
+            raise Invalid(
+                "Say what text to find.",
+                code="find_required",
+                fields=[FieldError(field="find", code="required", message="text to find")],
+            )
+    where = _selection(imp.id, body.selection, _dialect(session))
+    where.append(StagedRow.status != RowStatus.rejected)
+    matched = changed = now_valid = now_invalid = 0
+    after = -1
+    while True:
+        batch_rows = list(
+            (
+                await session.execute(
+                    select(StagedRow)
+                    .where(and_(*where), StagedRow.row_no > after)
+                    .order_by(StagedRow.row_no)
+                    .limit(BULK_BATCH)
+                )
+            ).scalars()
+        )
+        if not batch_rows:
+            break
+        after = batch_rows[-1].row_no
+        matched += len(batch_rows)
+        edits: list[tuple[StagedRow, dict[str, Any], str | None]] = []
+        for r in batch_rows:
+            if body.action == BulkEditAction.discard:
+                if r.status != RowStatus.discarded:
+                    await session.execute(
+                        update(StagedRow)
+                        .where(StagedRow.session_id == imp.id, StagedRow.row_no == r.row_no)
+                        .values(status=RowStatus.discarded)
+                    )
+                    changed += 1
+                continue
+            if body.action == BulkEditAction.restore:
+                if r.status == RowStatus.discarded:
+                    edits.append((r, r.data, None))
+                continue
+            if body.action == BulkEditAction.set:
+                assert body.field
+                new = _apply_edit(r.data, {body.field: body.value})
+            else:
+                assert body.field
+                assert body.find is not None
+                cur = r.data.get(body.field)
+                if cur is None or body.find not in str(cur):
+                    continue
+                new = _apply_edit(r.data, {body.field: str(cur).replace(body.find, body.replace or "")})
+            if new != r.data or r.status not in (RowStatus.valid, RowStatus.discarded):
+                edits.append((r, new, RowStatus.discarded if r.status == RowStatus.discarded else None))
+        if edits:
+            v, i = await _rewrite(session, imp, validator, refs, fields, edits)
+            now_valid += v
+            now_invalid += i
+            changed += len(edits)
+    if body.action == BulkEditAction.discard:
+        imp.rows_version += 1
+        imp.counts = summary_counts(await status_counts(session, imp.id))
+    return {"matched": matched, "changed": changed, "now_valid": now_valid, "now_invalid": now_invalid}
+
+
+# --- dry run and commit --------------------------------------------------------------------------
+
+
+async def dry_run(
+    session: AsyncSession, *, actor: Actor, import_id: int, options: CommitOptions, sample: int = 10
+) -> dict[str, Any]:
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    if imp.status not in (ImportStatus.staged,):
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; a dry run needs staged rows.", code="wrong_status"
+        )
+    assert imp.entity_id is not None
+    fields = await _fields(session, imp.entity_id)
+    defaults = {f.key: f.default for f in fields if f.default is not None}
+    mapped = sorted({v for v in (imp.mapping or {}).values() if v})
+    by_status = await status_counts(session, imp.id)
+    created = updated = unchanged = skipped_existing = 0
+    samples: list[dict[str, Any]] = []
+    after = -1
+    while True:
+        part = (
+            await session.execute(
+                select(StagedRow.row_no, StagedRow.key_norm, StagedRow.data)
+                .where(
+                    StagedRow.session_id == imp.id,
+                    StagedRow.status == RowStatus.valid,
+                    StagedRow.row_no > after,
+                )
+                .order_by(StagedRow.row_no)
+                .limit(2000)
+            )
+        ).all()
+        if not part:
+            break
+        after = part[-1].row_no
+        from loadbay.records.models import Record
+
+        existing = {
+            r.key_norm: r.data
+            for r in (
+                await session.execute(
+                    select(Record.key_norm, Record.data).where(
+                        Record.entity_id == imp.entity_id, Record.key_norm.in_([p.key_norm for p in part])
+                    )
+                )
+            ).all()
+        }
+        for p in part:
+            old = existing.get(p.key_norm)
+            if old is None:
+                created += 1
+                continue
+            if options.on_existing == "skip":
+                skipped_existing += 1
+                continue
+            new = (
+                {**old, **p.data}
+                if options.on_existing == "merge"
+                else {**{k: v for k, v in old.items() if k not in mapped}, **p.data}
+            )
+            if new == old:
+                unchanged += 1
+            else:
+                updated += 1
+                if len(samples) < sample:
+                    changed_keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+                    samples.append(
+                        {
+                            "row": p.row_no,
+                            "key": p.key_norm.replace("\x1f", " / "),
+                            "before": {k: old.get(k) for k in changed_keys},
+                            "after": {k: new.get(k) for k in changed_keys},
+                        }
+                    )
+    _ = defaults
+    return {
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+        "skipped": skipped_existing
+        + by_status.get(RowStatus.duplicate, 0)
+        + by_status.get(RowStatus.discarded, 0),
+        "invalid": by_status.get(RowStatus.invalid, 0),
+        "rejected": by_status.get(RowStatus.rejected, 0),
+        "sample_updates": samples,
+    }
+
+
+def _fingerprint(options: CommitOptions) -> str:
+    return hashlib.sha256(
+        orjson.dumps(options.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
+
+
+async def commit(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    import_id: int,
+    options: CommitOptions,
+    idempotency_key: str | None,
+) -> tuple[ImportSession, bool]:
+    """Start the commit; returns the session and whether this call started it (False: a replay)."""
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    fp = _fingerprint(options)
+    if imp.idempotency_key is not None and idempotency_key == imp.idempotency_key:
+        if imp.commit_fingerprint != fp:
+            raise Conflict(
+                "This Idempotency-Key was used for a commit with other options.",
+                code="idempotency_key_reused",
+            )
+        return imp, False
+    if imp.status != ImportStatus.staged:
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; only a staged import can be committed.", code="wrong_status"
+        )
+    by_status = await status_counts(session, imp.id)
+    if not by_status.get(RowStatus.valid, 0):
+        raise Invalid("There is nothing to import: no valid rows.", code="nothing_to_import")
+    bad = by_status.get(RowStatus.invalid, 0) + by_status.get(RowStatus.rejected, 0)
+    if options.on_invalid == OnInvalid.abort and bad:
+        raise Invalid(
+            f"{bad:,} rows are invalid and on_invalid is abort: fix or discard them, or skip them.",
+            code="invalid_rows",
+        )
+    imp.commit_options = options.model_dump(mode="json")
+    imp.idempotency_key = idempotency_key
+    imp.commit_fingerprint = fp
+    imp.status = ImportStatus.committing
+    imp.commit_started_at = utcnow()
+    imp.heartbeat_at = utcnow()
+    defer(session, "commit_import", job_id=f"commit:{imp.id}", session_id=imp.id)
+    return imp, True
+
+
+async def cancel(session: AsyncSession, *, actor: Actor, import_id: int) -> ImportSession:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status in FINISHED:
+        raise Conflict(f"Import {import_id} is already {imp.status}.", code="wrong_status")
+    was = imp.status
+    imp.status = ImportStatus.cancelled
+    imp.finished_at = utcnow()
+    if was == ImportStatus.committing:
+        await session.execute(
+            update(ImportChunk)
+            .where(ImportChunk.session_id == imp.id, ImportChunk.status == ChunkStatus.pending)
+            .values(status=ChunkStatus.cancelled)
+        )
+        running = (
+            await session.execute(
+                select(func.count())
+                .select_from(ImportChunk)
+                .where(ImportChunk.session_id == imp.id, ImportChunk.status == ChunkStatus.running)
+            )
+        ).scalar_one()
+        from loadbay.imports.jobs import _finish
+
+        await _finish(session, imp)
+        if running:
+            imp.finished_at = None  # the running chunks finish, then the counts are final
+    return imp
+
+
+async def retry(session: AsyncSession, *, actor: Actor, import_id: int) -> ImportSession:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status not in (ImportStatus.completed_with_errors, ImportStatus.failed):
+        raise Conflict(f"Import {import_id} is {imp.status}; there is nothing to retry.", code="wrong_status")
+    res = await session.execute(
+        update(ImportChunk)
+        .where(ImportChunk.session_id == imp.id, ImportChunk.status == ChunkStatus.failed)
+        .values(status=ChunkStatus.pending, error=None)
+    )
+    if not res.rowcount:  # type: ignore[attr-defined]
+        if imp.status == ImportStatus.failed and imp.staged_at is None:
+            imp.status = ImportStatus.staging
+            imp.heartbeat_at = utcnow()
+            imp.rows_version += 1
+            defer(session, "stage_import", job_id=f"stage:{imp.id}:{imp.rows_version}", session_id=imp.id)
+            return imp
+        raise Conflict("No chunk failed; there is nothing to retry.", code="nothing_to_retry")
+    imp.status = ImportStatus.committing
+    imp.finished_at = None
+    imp.error = None
+    imp.heartbeat_at = utcnow()
+    defer(session, "commit_import", job_id=f"commit:{imp.id}:retry:{utcnow().timestamp()}", session_id=imp.id)
+    return imp
+
+
+async def progress(session: AsyncSession, *, actor: Actor, import_id: int) -> dict[str, Any]:
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    chunks = (
+        await session.execute(
+            select(ImportChunk.status, func.count(), func.coalesce(func.sum(ImportChunk.rows), 0))
+            .where(ImportChunk.session_id == imp.id)
+            .group_by(ImportChunk.status)
+        )
+    ).all()
+    by = {str(s): (int(n), int(r)) for s, n, r in chunks}
+    total_rows = sum(r for _, r in by.values())
+    done_rows = by.get(ChunkStatus.done, (0, 0))[1]
+    rate = eta = None
+    if imp.commit_started_at and done_rows:
+        end = imp.finished_at or utcnow()
+        elapsed = max((end - imp.commit_started_at).total_seconds(), 1e-3)
+        rate = done_rows / elapsed
+        eta = max(total_rows - done_rows, 0) / rate if imp.status == ImportStatus.committing else 0.0
+    if imp.status == ImportStatus.staging:
+        total_rows = int((imp.counts or {}).get("rows_read", 0))
+    return {
+        "status": imp.status,
+        "rows_total": total_rows,
+        "rows_done": done_rows,
+        "chunks_total": sum(n for n, _ in by.values()),
+        "chunks_done": by.get(ChunkStatus.done, (0, 0))[0],
+        "chunks_failed": by.get(ChunkStatus.failed, (0, 0))[0],
+        "rows_per_second": round(rate, 1) if rate else None,
+        "eta_seconds": round(eta, 1) if eta is not None else None,
+        "counts": {k: int(v) for k, v in (imp.counts or {}).items()},
+        "error": imp.error,
+    }
+
+
+async def delete_session(session: AsyncSession, *, actor: Actor, import_id: int, settings: Settings) -> None:
+    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+    if imp.status in (ImportStatus.staging, ImportStatus.committing):
+        raise Conflict(f"Import {import_id} is {imp.status}; cancel it first.", code="wrong_status")
+    await session.execute(delete(StagedRow).where(StagedRow.session_id == imp.id))
+    await session.delete(imp)
+    await session.flush()
+    storage.remove(settings.data_dir, imp.file_id)
+
+
+def can_see_all(actor: Actor) -> bool:
+    return actor.role == Role.admin
+
+
+# --- error report --------------------------------------------------------------------------------
+
+
+async def report_source(
+    session: AsyncSession, *, actor: Actor, import_id: int, settings: Settings
+) -> tuple[list[str], Any]:
+    """The report's header and a function that yields its rows (it reads the stored file again)."""
+    from loadbay.imports import report
+    from loadbay.imports.jobs import file_info
+
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    if imp.status in (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped, ImportStatus.staging):
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; the report exists once rows are staged.",
+            code="wrong_status",
+        )
+    problems: dict[int, tuple[str, list[Any] | None]] = {}
+    stmt = select(StagedRow.row_no, StagedRow.errors, StagedRow.data).where(
+        StagedRow.session_id == imp.id,
+        StagedRow.status.in_([RowStatus.invalid, RowStatus.rejected, RowStatus.failed]),
+    )
+    for row_no, errors, data in (await session.execute(stmt)).all():
+        problems[int(row_no)] = (report.describe(errors), (data or {}).get("_cells"))
+    info, options = file_info(imp)
+    path = storage.path_of(settings.data_dir, imp.file_id)
+    header = [report.ROW_COLUMN, *info.columns, report.ERROR_COLUMN]
+    fmt = imp.format or "csv"
+
+    def rows() -> Any:
+        if not problems:
+            return iter(())
+        return report.report_rows(path, fmt, info, options, problems)
+
+    return header, rows

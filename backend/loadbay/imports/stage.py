@@ -1,0 +1,204 @@
+"""Staging: read the whole file in batches, validate every row, bulk-load the staged rows.
+
+Parsing and checking run in a worker thread (they are CPU work); the bulk load is COPY on
+PostgreSQL and batched inserts on SQLite. Each batch is its own transaction, so a long import never
+holds one open for minutes; a staging that dies half-way is started again from the top, after
+deleting what it had written.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loadbay.imports.models import RowStatus, StagedRow
+from loadbay.imports.readers import reader_for
+from loadbay.imports.readers.base import Batch, FileInfo, ReadOptions, RowProblem
+from loadbay.imports.validate import StagedBatch, Validator, mark_missing_references
+from loadbay.records.models import Record
+from loadbay.schema.models import Entity, FieldDef
+
+COLUMNS = ("session_id", "row_no", "key_norm", "bucket", "status", "data", "errors")
+
+
+@dataclass
+class StageCounts:
+    rows: int = 0  # data rows in the file
+    rejected: int = 0  # rows that could not be parsed
+    valid: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    keys: set[str] = field(default_factory=set)
+    duplicate_keys: set[str] = field(default_factory=set)
+
+
+def _rejected_batch(problems: list[RowProblem]) -> StagedBatch:
+    out = StagedBatch()
+    for p in problems:
+        out.row_no.append(p.row)
+        out.key_norm.append(None)
+        out.bucket.append(0)
+        out.status.append(RowStatus.rejected)
+        out.data.append({"_cells": [None if c is None else str(c) for c in (p.cells or [])]})
+        out.errors.append({"_row": [p.code, p.message]})
+    return out
+
+
+async def bulk_load(session: AsyncSession, session_id: int, batch: StagedBatch) -> None:
+    """Write staged rows: COPY on PostgreSQL, executemany on SQLite."""
+    if not len(batch):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        conn = await session.connection()
+        raw = await conn.get_raw_connection()
+        pg: Any = raw.driver_connection
+        dumps = orjson.dumps
+        sql = f"COPY staged_rows ({', '.join(COLUMNS)}) FROM STDIN"
+        async with pg.cursor() as cur, cur.copy(sql) as copy:
+            for i in range(len(batch)):
+                errs = batch.errors[i]
+                await copy.write_row(
+                    (
+                        session_id,
+                        batch.row_no[i],
+                        batch.key_norm[i],
+                        batch.bucket[i],
+                        batch.status[i],
+                        dumps(batch.data[i]).decode(),
+                        None if errs is None else dumps(errs).decode(),
+                    )
+                )
+        return
+    await session.execute(
+        insert(StagedRow),
+        [
+            {
+                "session_id": session_id,
+                "row_no": batch.row_no[i],
+                "key_norm": batch.key_norm[i],
+                "bucket": batch.bucket[i],
+                "status": batch.status[i],
+                "data": batch.data[i],
+                "errors": batch.errors[i],
+            }
+            for i in range(len(batch))
+        ],
+    )
+
+
+class RefChecker:
+    """Knows which referenced keys exist, asking the database once per distinct value."""
+
+    def __init__(self, validator: Validator, fields: list[FieldDef], ref_entities: dict[int, Entity]) -> None:
+        self.fields = {f.key: f for f in fields if f.reference_entity_id is not None}
+        self.ref_entities = ref_entities
+        self.known: dict[str, set[str]] = {}
+        self.missing: dict[str, set[str]] = {}
+
+    async def check(self, session: AsyncSession, batch: StagedBatch) -> None:
+        for fkey, seen in batch.references.items():
+            f = self.fields[fkey]
+            target = self.ref_entities[f.reference_entity_id]  # type: ignore[index]
+            known = self.known.setdefault(fkey, set())
+            missing = self.missing.setdefault(fkey, set())
+            unknown = [v for v in seen if v not in known and v not in missing]
+            for start in range(0, len(unknown), 1000):
+                part = unknown[start : start + 1000]
+                found = set(
+                    (
+                        await session.execute(
+                            select(Record.key_norm).where(
+                                Record.entity_id == target.id, Record.key_norm.in_(part)
+                            )
+                        )
+                    ).scalars()
+                )
+                known.update(found)
+                missing.update(v for v in part if v not in found)
+            if missing:
+                mark_missing_references(batch, fkey, missing, target, f.label)
+
+
+def read_batches(
+    path: Path, fmt: str, info: FileInfo, options: ReadOptions, batch_size: int
+) -> Iterator[Batch]:
+    return reader_for(fmt).batches(path, info, options, batch_size=batch_size)
+
+
+async def clear(session: AsyncSession, session_id: int) -> None:
+    await session.execute(delete(StagedRow).where(StagedRow.session_id == session_id))
+
+
+async def mark_duplicates(session: AsyncSession, session_id: int, keys: set[str], policy: str) -> int:
+    """Apply the in-file duplicate policy to the keys seen more than once; returns rows set aside."""
+    if not keys:
+        return 0
+    changed = 0
+    key_list = sorted(keys)
+    for start in range(0, len(key_list), 500):
+        part = key_list[start : start + 500]
+        rows = (
+            await session.execute(
+                select(StagedRow.row_no, StagedRow.key_norm, StagedRow.status, StagedRow.errors)
+                .where(
+                    StagedRow.session_id == session_id,
+                    StagedRow.key_norm.in_(part),
+                    StagedRow.status.in_([RowStatus.valid, RowStatus.invalid, RowStatus.duplicate]),
+                )
+                .order_by(StagedRow.key_norm, StagedRow.row_no)
+            )
+        ).all()
+        groups: dict[str, list[Any]] = {}
+        for r in rows:
+            groups.setdefault(r.key_norm, []).append(r)
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            row_nos = [r.row_no for r in group]
+            if policy == "error":
+                for r in group:
+                    others = ", ".join(str(n) for n in row_nos if n != r.row_no)
+                    errs = {**(r.errors or {}), "_row": ["duplicate_key", f"the same key is on row {others}"]}
+                    await _set_row(session, session_id, r.row_no, RowStatus.invalid, errs)
+                continue
+            winner = group[-1] if policy == "last_wins" else group[0]
+            for r in group:
+                if r is winner:
+                    continue
+                which = "last" if policy == "last_wins" else "first"
+                errs = {
+                    "_row": [
+                        "duplicate_key",
+                        f"row {winner.row_no} has the same key and the {which} row wins",
+                    ]
+                }
+                await _set_row(session, session_id, r.row_no, RowStatus.duplicate, errs)
+                changed += 1
+    return changed
+
+
+async def _set_row(
+    session: AsyncSession, session_id: int, row_no: int, status: str, errors: dict[str, Any] | None
+) -> None:
+    await session.execute(
+        update(StagedRow)
+        .where(StagedRow.session_id == session_id, StagedRow.row_no == row_no)
+        .values(status=status, errors=errors)
+    )
+
+
+async def status_counts(session: AsyncSession, session_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        text("SELECT status, count(*) FROM staged_rows WHERE session_id = :s GROUP BY status"),
+        {"s": session_id},
+    )
+    return {str(s): int(n) for s, n in rows.all()}
+
+
+async def in_thread(fn: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args)

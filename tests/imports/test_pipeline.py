@@ -1,0 +1,225 @@
+"""The whole import flow through the public API, on SQLite and PostgreSQL."""
+
+import csv
+import io
+
+from loadbay.db import make_sessionmaker, session_scope
+from tests.conftest import bearer
+from tests.fixtures.factories import make_workspace
+from tests.imports.conftest import (
+    check_invariants,
+    commit,
+    generate,
+    map_as_suggested,
+    record_count,
+    stage,
+    upload,
+    wait_for,
+)
+
+
+async def test_product_catalogue_imports_then_reimports_unchanged(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "products.csv"
+    stats = generate(path, 3000, dup_rate=0.02, bad_rate=0.01)
+
+    imp = await upload(live, path)
+    assert imp["status"] == "uploaded"
+    assert imp["format"] == "csv"
+    assert [c["name"] for c in imp["profile"]["columns"]] == ["name", "sku", "description"]
+    buckets = {s["column"]: (s["bucket"], s["field"]) for s in imp["suggestions"]}
+    assert buckets == {
+        "name": ("mapped", "name"),
+        "sku": ("mapped", "sku"),
+        "description": ("mapped", "description"),
+    }
+
+    imp = await map_as_suggested(live, imp)
+    assert imp["status"] == "mapped"
+    imp = await stage(live, imp["id"])
+    assert imp["status"] == "staged", imp
+    c = imp["counts"]
+    assert c["rows"] == stats["rows"]
+    assert c["duplicates"] == stats["dup_rows"]
+    assert c["invalid"] == stats["bad_rows"]
+    assert c["valid"] == stats["expected_products"]
+
+    r = await live.client.post(live.url(f"/imports/{imp['id']}/dry-run"), json={}, headers=live.editor)
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == stats["expected_products"]
+    assert r.json()["updated"] == 0
+
+    done = await commit(live, imp["id"])
+    assert done["status"] == "completed_with_errors", done
+    assert done["counts"]["created"] == stats["expected_products"]
+    await check_invariants(live, done, stats["rows"])
+    assert await record_count(live) == stats["expected_products"]
+
+    # `active` defaults to true on created records; later rows win for a key seen twice.
+    r = await live.client.get(live.url("/entities/products/records"), params={"limit": 5}, headers=live.admin)
+    assert all(rec["data"]["active"] is True for rec in r.json()["items"])
+    last_by_sku: dict[str, dict[str, str]] = {}
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["sku"].strip() and len(row["name"]) <= 255:
+                last_by_sku[row["sku"].strip().lower()] = row
+    sku, row = next((k, v) for k, v in last_by_sku.items() if k != v["sku"])  # a duplicate in other case
+    r = await live.client.get(live.url("/entities/products/records"), params={"q": sku}, headers=live.admin)
+    [rec] = r.json()["items"]
+    assert rec["data"]["description"] == row["description"]
+
+    # The same file again: nothing changes, and the import says so.
+    again = await upload(live, path)
+    assert {s["bucket"] for s in again["suggestions"]} == {"mapped"}
+    again = await map_as_suggested(live, again)
+    again = await stage(live, again["id"])
+    r = await live.client.post(live.url(f"/imports/{again['id']}/dry-run"), json={}, headers=live.editor)
+    assert (r.json()["created"], r.json()["updated"]) == (0, 0)
+    assert r.json()["unchanged"] == stats["expected_products"]
+    done = await commit(live, again["id"])
+    assert (done["counts"]["created"], done["counts"]["updated"]) == (0, 0)
+    assert done["counts"]["unchanged"] == stats["expected_products"]
+    await check_invariants(live, done, stats["rows"])
+    assert await record_count(live) == stats["expected_products"]
+
+
+async def test_review_fix_and_report(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "few.csv"
+    path.write_text(
+        "sku,name,price,stock,active\n"
+        "A-1,Alpha,1.50,3,yes\n"
+        "A-2,,2.00,1,no\n"  # name missing
+        "A-3,Gamma,abc,2,\n"  # price not a number
+        "A-4,Delta,4,-1,true\n"  # stock below 0
+        'A-5,=HYPERLINK("x"),5,5,true\n',
+        encoding="utf-8",
+    )
+    imp = await upload(live, path)
+    imp = await map_as_suggested(live, imp)
+    imp = await stage(live, imp["id"])
+    assert imp["counts"]["invalid"] == 3, imp["counts"]
+
+    r = await live.client.get(live.url(f"/imports/{imp['id']}/errors"), headers=live.editor)
+    summary = {(e["field"], e["code"]): e["count"] for e in r.json()["by_field"]}
+    assert summary == {("name", "required"): 1, ("price", "type"): 1, ("stock", "min"): 1}
+
+    r = await live.client.get(
+        live.url(f"/imports/{imp['id']}/rows"), params={"status": "invalid"}, headers=live.editor
+    )
+    rows = {x["row"]: x for x in r.json()["items"]}
+    assert set(rows) == {3, 4, 5}
+    assert rows[4]["data"]["price"] == "abc"  # the text as read, to fix
+    assert rows[4]["errors"]["price"][0] == "type"
+
+    r = await live.client.get(
+        live.url(f"/imports/{imp['id']}/rows"), params={"field": "stock", "code": "min"}, headers=live.editor
+    )
+    assert [x["row"] for x in r.json()["items"]] == [5]
+
+    # Fix one cell inline, the rest in bulk, discard nothing.
+    r = await live.client.patch(
+        live.url(f"/imports/{imp['id']}/rows/4"), json={"data": {"price": "3.25"}}, headers=live.editor
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "valid"
+    assert r.json()["data"]["price"] == "3.25"
+    r = await live.client.post(
+        live.url(f"/imports/{imp['id']}/rows/bulk"),
+        json={"action": "set", "selection": {"field": "stock"}, "field": "stock", "value": 0},
+        headers=live.editor,
+    )
+    assert r.json() == {"matched": 1, "changed": 1, "now_valid": 1, "now_invalid": 0}
+
+    report = await live.client.get(live.url(f"/imports/{imp['id']}/report"), headers=live.editor)
+    assert report.status_code == 200
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert lines[0] == ["row", "sku", "name", "price", "stock", "active", "error"]
+    assert lines[1][:3] == ["3", "A-2", ""]
+    assert "required" in lines[1][-1] or "Name is required" in lines[1][-1]
+    assert len(lines) == 2
+
+    done = await commit(live, imp["id"])
+    assert done["counts"]["created"] == 4
+    assert done["counts"]["skipped"] == 1
+    await check_invariants(live, done, 5)
+    r = await live.client.get(live.url("/entities/products/records"), params={"q": "a-5"}, headers=live.admin)
+    assert r.json()["items"][0]["data"]["name"] == '=HYPERLINK("x")'  # imported verbatim
+
+
+async def test_commit_replay_with_the_same_key_is_one_commit(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "p.csv"
+    generate(path, 200, dup_rate=0, bad_rate=0)
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    url = live.url(f"/imports/{imp['id']}/commit")
+    headers = {**live.editor, "Idempotency-Key": "k-1"}
+    first = await live.client.post(url, json={"on_existing": "overwrite"}, headers=headers)
+    second = await live.client.post(url, json={"on_existing": "overwrite"}, headers=headers)
+    assert first.status_code == second.status_code == 202
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    other = await live.client.post(url, json={"on_existing": "skip"}, headers=headers)
+    assert other.status_code == 409
+    assert other.json()["error"] == "idempotency_key_reused"
+    done = await wait_for(live, imp["id"], {"completed"})
+    assert done["counts"]["created"] == 200
+    await check_invariants(live, done, 200)
+
+
+async def test_header_only_file_stages_nothing_and_refuses_commit(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "empty.csv"
+    path.write_text("sku,name\n", encoding="utf-8")
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    assert imp["counts"]["rows"] == 0
+    r = await live.client.post(live.url(f"/imports/{imp['id']}/commit"), json={}, headers=live.editor)
+    assert r.status_code == 422
+    assert r.json()["error"] == "nothing_to_import"
+
+
+async def test_empty_file_is_refused(catalog, tmp_path):
+    live = catalog
+    r = await live.client.post(live.url("/imports"), json={"entity": "products"}, headers=live.editor)
+    imp = r.json()
+    r = await live.client.put(live.url(f"/imports/{imp['id']}/file"), content=b"", headers=live.editor)
+    assert r.status_code == 422
+    assert r.json()["error"] == "file_empty"
+
+
+async def test_upload_over_the_limit_is_413_and_leaves_no_file(catalog, tmp_path):
+    live = catalog
+    live.app.state.settings = live.settings.model_copy(update={"max_upload_bytes": 1000})
+    r = await live.client.post(live.url("/imports"), json={"entity": "products"}, headers=live.editor)
+    imp = r.json()
+
+    async def body():
+        for _ in range(10):
+            yield b"x" * 500
+
+    # Without Content-Length (chunked), and with one that is too large.
+    r = await live.client.put(live.url(f"/imports/{imp['id']}/file"), content=body(), headers=live.editor)
+    assert r.status_code == 413, r.text
+    r = await live.client.put(
+        live.url(f"/imports/{imp['id']}/file"), content=b"y" * 5000, headers=live.editor
+    )
+    assert r.status_code == 413
+    uploads = live.settings.data_dir / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+async def test_cancel_before_commit_and_other_workspaces_see_nothing(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "p.csv"
+    generate(path, 50, dup_rate=0, bad_rate=0)
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    async with session_scope(make_sessionmaker(live.engine)) as s:
+        other_ws = await make_workspace(s, "Other")
+    other = bearer(other_ws)
+    r = await live.client.get(f"/api/v1/workspaces/{other_ws.id}/imports/{imp['id']}", headers=other)
+    assert r.status_code == 404
+    r = await live.client.get(live.url(f"/imports/{imp['id']}"), headers=other)
+    assert r.status_code == 404
+    r = await live.client.post(live.url(f"/imports/{imp['id']}/cancel"), headers=live.editor)
+    assert r.json()["status"] == "cancelled"
+    r = await live.client.post(live.url(f"/imports/{imp['id']}/commit"), json={}, headers=live.editor)
+    assert r.status_code == 409
