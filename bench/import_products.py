@@ -54,7 +54,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def pg_database() -> Iterator[tuple[str, str]]:
+def pg_database(keep: bool = False) -> Iterator[tuple[str, str]]:
     name = f"loadbay_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -62,6 +62,9 @@ def pg_database() -> Iterator[tuple[str, str]]:
     try:
         yield plain.replace("postgresql://", "postgresql+psycopg://", 1), plain
     finally:
+        if keep:
+            print(f"kept database {name}", file=sys.stderr)
+            return
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -181,7 +184,7 @@ def main() -> None:
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--reimport", action="store_true", help="import the same file a second time")
     ap.add_argument("--json", action="store_true", help="print only the JSON line")
-    ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    ap.add_argument("--keep", action="store_true", help="keep the data directory and database")
     a = ap.parse_args()
     if not GENERATOR.is_file():
         raise SystemExit(f"{GENERATOR} not found (set LOADBAY_BENCH_GENERATOR)")
@@ -221,7 +224,7 @@ def main() -> None:
         env.pop("LOADBAY_DATABASE_URL", None)
         plain = None
         if a.db == "postgres":
-            sa_url, plain = stack.enter_context(pg_database())
+            sa_url, plain = stack.enter_context(pg_database(a.keep))
             env.update(
                 LOADBAY_DATABASE_URL=sa_url,
                 LOADBAY_REDIS_URL=REDIS_URL,

@@ -39,6 +39,7 @@ def test_blanks_are_ignored_but_counted() -> None:
 def test_an_all_blank_column_is_string_with_no_confidence() -> None:
     t = infer_type(["", None, " "])
     assert (t.type, t.confidence, t.blank_count) == (FieldType.string, 0.0, 3)
+    assert infer_type([None, None]).blank_count == 2
     assert infer_type([]).type == FieldType.string
 
 

@@ -92,7 +92,16 @@ def _pg_new_data(on_existing: str) -> str:
     return "(r.data - CAST(:mapped AS text[])) || st.data"
 
 
+# The entity id comes from a sub-select, not a constant: with a constant, the planner may reach the
+# entity's records through one of its partial field indexes (`WHERE entity_id = …`) and filter by
+# key, once per staged row, whenever statistics lag behind a table that grows by a million rows
+# during one import. A parameter rules the partial indexes out and leaves the key index.
+_ENTITY = "(SELECT s.entity_id FROM import_sessions s WHERE s.id = :session_id)"
+
+
 async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None) -> Outcome:
+    # Every statement here reads by index: a chunk's bucket range, then keys in the key index.
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
     rows_filter = "AND st.row_no = ANY(:rows)" if rows is not None else ""
     source = _PG_SOURCE.format(rows_filter=rows_filter)
     params: dict[str, Any] = {"session_id": plan.session_id, "lo": lo, "hi": hi}
@@ -105,9 +114,9 @@ async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: l
             await session.execute(
                 text(
                     f"SELECT count(*) {source} AND EXISTS (SELECT 1 FROM records r "
-                    "WHERE r.entity_id = :entity_id AND r.key_norm = st.key_norm)"
+                    f"WHERE r.entity_id = {_ENTITY} AND r.key_norm = st.key_norm)"
                 ),
-                {**params, "entity_id": plan.entity_id},
+                params,
             )
         ).scalar_one()
         out.skipped = int(matched)
@@ -116,18 +125,19 @@ async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: l
         res = await session.execute(
             text(
                 f"UPDATE records r SET data = {new}, version = r.version + 1, updated_at = :now, "
-                f"import_id = :session_id {source} AND r.entity_id = :entity_id "
+                f"import_id = :session_id {source} AND r.entity_id = {_ENTITY} "
                 f"AND r.key_norm = st.key_norm AND r.data IS DISTINCT FROM {new}"
             ),
-            {**params, "entity_id": plan.entity_id, "mapped": plan.mapped_fields, "now": utcnow()},
+            {**params, "mapped": plan.mapped_fields, "now": utcnow()},
         )
         out.updated = int(res.rowcount)  # type: ignore[attr-defined]
     res = await session.execute(
         text(
             "INSERT INTO records (workspace_id, entity_id, key_norm, data, version, created_at, updated_at, "
             "import_id) SELECT :workspace_id, :entity_id, st.key_norm, CAST(:defaults AS jsonb) || st.data, "
-            f"1, :now, :now, :session_id {source} AND NOT EXISTS (SELECT 1 FROM records r "
-            "WHERE r.entity_id = :entity_id AND r.key_norm = st.key_norm) ORDER BY st.key_norm"
+            f"1, :now, :now, :session_id {source} ORDER BY st.key_norm "
+            # Keys that exist were updated (or left alone) above; the key index skips them here.
+            "ON CONFLICT (entity_id, key_norm) DO NOTHING"
         ),
         {
             **params,

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -143,13 +143,14 @@ class _Tally:
 
 def _tally(values: Sequence[Any]) -> _Tally:
     # Profiling reads 50,000 cells at a time, so every per-cell step below is a C-level loop (map,
-    # filter, compress, Counter); Python code runs per distinct kind of value, not per cell.
+    # filter, compress, Counter); Python loops run per kind of value or per distinct value only.
     kinds = set(map(type, values))
     counts: Counter[str] = Counter()
     typed: list[Any] = []
     if kinds <= {str, type(None)}:
         # The common case, a CSV column: filter(None) drops both None and "" blanks.
-        cells: list[str] = list(filter(None, values)) if len(kinds) > 1 or "" in values else list(values)
+        blanks_possible = type(None) in kinds or "" in values
+        cells: list[str] = list(filter(None, values)) if blanks_possible else list(values)
         counts[_BLANK] = len(values) - len(cells)
     else:
         cells = []
@@ -348,7 +349,7 @@ def _all_unique(values: Iterable[Any]) -> bool:
     return bool(seen)
 
 
-def infer_key_candidates(columns: dict[str, Sequence[Any]]) -> list[str]:
+def infer_key_candidates(columns: Mapping[str, Sequence[Any]]) -> list[str]:
     """Columns that could identify a record: no blank and no repeated sample value.
 
     Uniqueness is judged trimmed and case-insensitively, as entity keys are by default. Long or

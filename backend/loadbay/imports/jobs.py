@@ -242,7 +242,7 @@ async def commit_import(ctx: dict[str, Any], session_id: int) -> str:
             defer(
                 session,
                 "commit_chunk",
-                job_id=f"chunk:{session_id}:{no}:{attempts}",
+                job_id=f"chunk:{imp.file_id}:{no}:{attempts}",
                 session_id=session_id,
                 chunk_no=no,
             )
@@ -401,7 +401,7 @@ async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
                 defer(
                     session,
                     "stage_import",
-                    job_id=f"stage:{imp.id}:{int(now.timestamp())}",
+                    job_id=f"stage:{imp.file_id}:sweep:{now.timestamp()}",
                     session_id=imp.id,
                 )
                 out["staging"] += 1
@@ -418,7 +418,7 @@ async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
                 defer(
                     session,
                     "commit_import",
-                    job_id=f"commit:{imp.id}:{int(now.timestamp())}",
+                    job_id=f"commit:{imp.file_id}:sweep:{now.timestamp()}",
                     session_id=imp.id,
                 )
                 out["chunks"] += 1

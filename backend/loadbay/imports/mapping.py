@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
@@ -198,7 +199,12 @@ class _Name:
 
     def core(self, qualifiers: frozenset[str]) -> tuple[str, ...]:
         """The words that say what the name holds; all of them if it is nothing but qualifiers."""
-        return tuple(w for w in self.canon if w not in qualifiers) or self.canon
+        return _core(self.canon, qualifiers)
+
+
+@lru_cache(maxsize=4096)  # every column meets every field name of every entity
+def _core(canon: tuple[str, ...], qualifiers: frozenset[str]) -> tuple[str, ...]:
+    return tuple(w for w in canon if w not in qualifiers) or canon
 
 
 @dataclass(frozen=True)
@@ -308,7 +314,8 @@ _COMPAT: dict[tuple[FieldType, FieldType], float] = {
     (FieldType.date, FieldType.datetime): 0.9,
     (FieldType.datetime, FieldType.date): 0.3,
     (FieldType.decimal, FieldType.integer): 0.2,
-    # Text fields take anything written, but numbers or dates in them are a weaker sign.
+    # String fields take anything written, but numbers or dates are a weaker sign of one, and long
+    # text may not fit one.
     (FieldType.text, FieldType.string): 0.5,
     (FieldType.email, FieldType.string): 0.85,
     (FieldType.url, FieldType.string): 0.85,

@@ -61,7 +61,8 @@ class ImportSession(Base):
     api_key_id: Mapped[int | None] = mapped_column()
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(24), default=ImportStatus.created)
-    # The file: stored under an id; the original name is kept, cleaned, for display only.
+    # The file: stored under an id; the original name is kept, cleaned, for display only. The id is
+    # also what job ids are made of: unique across databases that share one Redis.
     file_id: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(255), default="")
     file_size: Mapped[int | None] = mapped_column(BigInteger)

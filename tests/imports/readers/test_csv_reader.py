@@ -2,14 +2,17 @@
 
 import codecs
 import csv
+import gc
 import io
 import tracemalloc
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loadbay.imports.readers import csv_reader
 from loadbay.imports.readers.base import Batch, FileInfo, ReadError, ReadOptions, RowProblem
 from loadbay.imports.readers.csv_reader import SAMPLE_BYTES, CsvReader
 
@@ -207,6 +210,15 @@ def test_utf16_with_bom(tmp_path: Path, codec: str) -> None:
     assert info.delimiter == ";"
     assert info.columns == ["id", "name", "note"]
     assert rows == [(2, ["1", "Zoë", "two\r\nlines"]), (4, ["2", "Łódź", "€"])]
+    assert problems == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(tmp_path: Path, codec: str) -> None:
+    info, rows, problems = read(write(tmp_path, "id,name\n1,Zoë\n2,b\n", encoding=codec))
+
+    assert info.encoding == codec
+    assert rows == [(2, ["1", "Zoë"]), (3, ["2", "b"])]
     assert problems == []
 
 
@@ -598,13 +610,8 @@ def test_a_line_without_end_is_skipped_without_filling_memory(tmp_path: Path) ->
     assert peak < 8 * (1 << 20)
 
 
-def test_memory_stays_bounded(tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        f.write("id,name,description\n")
-        for i in range(100_000):
-            f.write(f'{i},Product {i},"A description of product {i}, with text"\n')
-    size = path.stat().st_size
+def peak_memory_reading(path: Path) -> tuple[int, int]:
+    """Rows read, and the most memory Python held meanwhile."""
     reader = CsvReader()
     info = reader.inspect(path, ReadOptions())
     count = 0
@@ -612,12 +619,64 @@ def test_memory_stays_bounded(tmp_path: Path) -> None:
     try:
         for batch in reader.batches(path, info, ReadOptions(), batch_size=1000):
             count += len(batch.rows)
-        peak = tracemalloc.get_traced_memory()[1]
+        return count, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
-    assert count == 100_000
-    assert peak < size / 2
+
+def test_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    peaks = []
+    for rows in (10_000, 40_000):
+        path = tmp_path / f"{rows}.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            f.write("id,name,description\n")
+            for i in range(rows):
+                f.write(f'{i},Product {i},"A description of product {i},\nwith text"\n')
+        count, peak = peak_memory_reading(path)
+        assert count == rows
+        peaks.append(peak)
+
+    # Four times the file, the same few blocks and one batch in memory.
+    assert peaks[1] < peaks[0] * 1.3
+
+
+def test_garbage_collector_is_on_whenever_a_batch_is_handed_over(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,b\n" + "".join(f"{i},x\n" for i in range(10)))
+    reader = CsvReader()
+    info = reader.inspect(path, ReadOptions())
+    assert gc.isenabled()
+
+    batches = reader.batches(path, info, ReadOptions(), batch_size=3)
+    assert isinstance(batches, Generator)
+    next(batches)
+    assert gc.isenabled()
+    batches.close()  # abandoned half-way
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        list(reader.batches(path, info, ReadOptions()))
+        assert not gc.isenabled()  # the caller's choice is left alone
+    finally:
+        gc.enable()
+
+
+def test_garbage_collector_is_back_on_after_a_read_error(tmp_path: Path) -> None:
+    path = write(tmp_path, codecs.BOM_UTF16_LE + ("a,b\n" * 10).encode("utf-16-le") + b"x")
+    reader = CsvReader()
+    info = FileInfo(
+        format="csv",
+        columns=["a", "b"],
+        sample=[],
+        encoding="utf-16",
+        delimiter=",",
+        quotechar='"',
+        header_row=1,
+    )
+
+    with pytest.raises(ReadError):
+        list(reader.batches(path, info, ReadOptions()))
+    assert gc.isenabled()
 
 
 # --- round trip --------------------------------------------------------------------------------------
@@ -632,15 +691,27 @@ _cell = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_ch
     newline=st.sampled_from(["\n", "\r\n"]),
     quote_all=st.booleans(),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    block_size=st.sampled_from([1, 5, csv_reader.BLOCK_SIZE]),
 )
 def test_round_trip(
-    tmp_path: Path, table: list[list[str]], delimiter: str, newline: str, quote_all: bool, encoding: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    table: list[list[str]],
+    delimiter: str,
+    newline: str,
+    quote_all: bool,
+    encoding: str,
+    block_size: int,
 ) -> None:
+    # Tiny blocks put block boundaries everywhere: inside CRLF, characters, quoted fields.
+    monkeypatch.setattr(csv_reader, "BLOCK_SIZE", block_size)
     buffer = io.StringIO(newline="")
     # csv.writer quotes a field only for the characters of its own line terminator, so with LF it
     # would write a bare CR, which ends a line for every reader.
-    quoting = csv.QUOTE_ALL if quote_all or newline == "\n" else csv.QUOTE_MINIMAL
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline, quoting=quoting)
+    if quote_all or newline == "\n":
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_ALL)
+    else:
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
     writer.writerow(["a", "b", "c"])
     expected: list[Row] = []
     for cells in table:
@@ -656,3 +727,62 @@ def test_round_trip(
     assert info.columns == ["a", "b", "c"]
     assert problems == []
     assert rows == expected
+
+
+MESSY = (
+    b"Export of 2024-05-01\r\n\r\n"
+    b"id,name,note\r\n"
+    b'1,Zo\xc3\xab,"two\r\nlines"\r\n'
+    b"2,caf\xe9,bad byte\r\n"
+    b"3,a\x00b,nul\r"
+    b"4,cr only,x\r"
+    b'5,"quoted ""q""",\xe2\x82\xac\n'
+    b"6,too,many,fields\n"
+    b"7,few\n"
+    b"8,trailing,empties,,\n"
+    b'9,"stray,quote\n'
+    b"10,after,stray"
+)
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 3, 7, 64])
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16"])
+def test_block_boundaries_do_not_change_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_size: int, codec: str
+) -> None:
+    content = MESSY if codec == "utf-8" else codecs.BOM_UTF16_LE + MESSY.decode("cp1252").encode("utf-16-le")
+    path = write(tmp_path, content)
+    options = ReadOptions(encoding="utf-8") if codec == "utf-8" else ReadOptions()
+    expected = read(path, options)
+    monkeypatch.setattr(csv_reader, "BLOCK_SIZE", block_size)
+
+    assert read(path, options) == expected
+
+
+def test_messy_file(tmp_path: Path) -> None:
+    info, rows, problems = read(write(tmp_path, MESSY), ReadOptions(encoding="utf-8"))
+
+    assert info.header_row == 3
+    assert rows == [
+        (4, ["1", "Zoë", "two\r\nlines"]),
+        (8, ["4", "cr only", "x"]),
+        (9, ["5", 'quoted "q"', "€"]),
+        (12, ["8", "trailing", "empties"]),
+        (14, ["10", "after", "stray"]),
+    ]
+    assert [(p.row, p.code) for p in problems] == [
+        (6, "encoding"),
+        (7, "nul_byte"),
+        (10, "too_many_fields"),
+        (11, "too_few_fields"),
+        (13, "unterminated_quote"),
+    ]
+
+
+def test_unreadable_line_above_the_header_is_a_warning(tmp_path: Path) -> None:
+    info, rows, problems = read(write(tmp_path, '"Report 2024\n\nid,name\n1,a\n'))
+
+    assert info.header_row == 3
+    assert rows == [(4, ["1", "a"])]
+    assert problems == []
+    assert any(w.startswith("Line 1, above the header, cannot be read") for w in info.warnings)

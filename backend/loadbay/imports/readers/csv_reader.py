@@ -19,10 +19,19 @@ How a file is read, and why:
   lines of the current record are kept in memory (a few blocks at most) so this needs no seeking.
 * Lines that hold a NUL character are row problems (``nul_byte``): PostgreSQL text cannot store
   NUL, and NULs in a text file usually mean a wrong encoding.
+* Cells are the text between the delimiters, untouched (no trimming, no conversion). Blank lines
+  and rows whose every field is empty (",,,") carry no data and are skipped; trailing empty fields
+  past the last column (a spreadsheet export artefact) are dropped.
+
+Detection, in :meth:`CsvReader.inspect`, looks at the first MiB: the encoding (a BOM, else UTF-8 if
+it fits, else charset-normalizer), the quote character, the delimiter (the candidate that splits
+the most records into the same number of fields) and the header (the first row, unless title or
+note lines stand above it).
 """
 
 import codecs
 import csv
+import gc
 import io
 import re
 from collections import Counter, deque
@@ -168,6 +177,14 @@ def _detect_encoding(head: bytes, truncated: bool) -> str:
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
+    # UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte. (It would otherwise
+    # pass for UTF-8, NULs and all.)
+    if head.count(0) * 4 > len(head):
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        if odd > 4 * even:
+            return "utf-16-le"
+        if even > 4 * odd:
+            return "utf-16-be"
     try:
         # Incremental, so that a character cut in two by the end of the sample does not count.
         codecs.getincrementaldecoder("utf-8")().decode(head, final=not truncated)
@@ -319,6 +336,13 @@ def _scan(path: Path, plan: "_Plan", header_row: int) -> list[_Record]:
 
 def _choose_header(records: list[_Record], options: ReadOptions) -> tuple[int, list[str], list[str]]:
     """The header's line (0: none), the columns and the warnings."""
+    if options.header_row and not any(r.line == options.header_row for r in records):
+        raise ReadError(
+            "header_not_found",
+            f"No row starts on line {options.header_row}: it is blank, inside a quoted field, "
+            "or past the end of the file.",
+            row=options.header_row,
+        )
     usable = [r for r in records if r.cells]
     if not usable:
         problem = next((r.problem for r in records if r.problem), None)
@@ -337,14 +361,7 @@ def _choose_header(records: list[_Record], options: ReadOptions) -> tuple[int, l
         return 0, [f"column {i}" for i in range(1, width + 1)], warnings
 
     if options.header_row is not None:
-        header = next((r for r in records if r.line == options.header_row), None)
-        if header is None:
-            raise ReadError(
-                "header_not_found",
-                f"No row starts on line {options.header_row}: it is blank, inside a quoted field, "
-                "or past the end of the file.",
-                row=options.header_row,
-            )
+        header = next(r for r in records if r.line == options.header_row)
     else:
         header = _find_header(usable, width)
         if header.line > records[0].line:
@@ -404,6 +421,7 @@ def _find_header(usable: list[_Record], width: int) -> _Record:
 
 
 def _preamble_like(cells: list[str], width: int) -> bool:
+    """A title or note line: at most half of the usual number of fields is filled."""
     filled = sum(1 for c in cells if c.strip())
     return width > 1 and filled * 2 <= width
 
@@ -497,6 +515,7 @@ class _Source:
     resume at any line of that record.
     """
 
+    # Slots: the parser sets keep_from after every record, on the hot path.
     __slots__ = ("_dec", "_ended", "_limit", "_runs", "flagged", "keep_from", "kept", "next_line")
 
     def __init__(self, f: BinaryIO, dec: _Decoding, limit: int) -> None:
@@ -562,7 +581,8 @@ class _Source:
 
     def _decode(self, run: bytes | str | None, first: int) -> tuple[str, list[_Flag]]:
         if run is None:
-            message = f"line {first} is longer than {self._limit} characters; it was skipped"
+            unit = "bytes" if self._dec.by_lines else "characters"
+            message = f"line {first} is longer than {self._limit} {unit}; it was skipped"
             return "\n", [(first, "field_too_large", message)]
         flags: list[_Flag] = []
         if isinstance(run, bytes):
@@ -628,81 +648,116 @@ def _parse(
     ``ncols`` is the number of columns; -1 keeps records as they are (for finding the header).
     """
     limit = plan.max_field_chars
-    with path.open("rb") as f:
-        source = _Source(f, plan.dec, LINE_LIMIT_FACTOR * limit)
-        flagged = source.flagged
-        rows: list[_Row] = []
-        problems: list[RowProblem] = []
-        lines: Iterator[str] = chain.from_iterable(source)
-        reader = None
-        base = last_end = 0
-        while True:
-            # The limit is process-wide; set it again whenever parsing resumes after a yield, in
-            # case another reader in this process has changed it meanwhile.
-            csv.field_size_limit(limit)
-            if reader is None:
-                reader = csv.reader(lines, delimiter=plan.delimiter, quotechar=plan.quotechar, strict=False)
-            action = _CONTINUE
-            try:
-                for cells in reader:
-                    end = base + reader.line_num
-                    start = last_end + 1
-                    last_end = end
-                    source.keep_from = end + 1
-                    # The common case, kept inline: one line, the right width, not blank, not flagged.
-                    if (
-                        start == end
-                        and len(cells) == ncols
-                        and (not flagged or flagged[0][0] > end)
-                        and any(cells)
-                    ):
-                        rows.append((start, cells))
-                        if len(rows) < batch_size:
-                            continue
+    paused = _pause_gc()
+    try:
+        with path.open("rb") as f:
+            source = _Source(f, plan.dec, LINE_LIMIT_FACTOR * limit)
+            flagged = source.flagged
+            rows: list[_Row] = []
+            problems: list[RowProblem] = []
+            lines: Iterator[str] = chain.from_iterable(source)
+            reader = None
+            base = last_end = 0
+            while True:
+                # The limit is process-wide; set it again whenever parsing resumes after a yield,
+                # in case another reader in this process has changed it meanwhile.
+                csv.field_size_limit(limit)
+                if reader is None:
+                    reader = csv.reader(
+                        lines, delimiter=plan.delimiter, quotechar=plan.quotechar, strict=False
+                    )
+                action = _CONTINUE
+                try:
+                    for cells in reader:
+                        end = base + reader.line_num
+                        start = last_end + 1
+                        last_end = end
+                        source.keep_from = end + 1
+                        # The common case, inline: one line, the right width, not blank, not flagged.
+                        if (
+                            start == end
+                            and len(cells) == ncols
+                            and (not flagged or flagged[0][0] > end)
+                            and any(cells)
+                        ):
+                            rows.append((start, cells))
+                            if len(rows) < batch_size:
+                                continue
+                        else:
+                            action = _record(start, end, cells, ncols, flagged, rows, problems)
+                            if action:
+                                break
+                            if len(rows) + len(problems) < batch_size:
+                                continue
+                        if after_line and _above(rows, problems, after_line):
+                            rows, problems = _below(rows, problems, after_line)
+                            if len(rows) + len(problems) < batch_size:
+                                continue
+                        if paused:
+                            gc.enable()
+                            paused = False
+                        yield Batch(rows, problems)
+                        paused = _pause_gc()
+                        rows, problems = [], []
+                        csv.field_size_limit(limit)
                     else:
-                        action = _record(start, end, cells, ncols, flagged, rows, problems)
-                        if action:
-                            break
-                        if len(rows) + len(problems) < batch_size:
-                            continue
-                    if after_line and _above(rows, problems, after_line):
-                        rows, problems = _below(rows, problems, after_line)
-                        if len(rows) + len(problems) < batch_size:
-                            continue
-                    yield Batch(rows, problems)
-                    rows, problems = [], []
-                    csv.field_size_limit(limit)
-                else:
-                    action = _DONE
-            except csv.Error as exc:
-                line = base + reader.line_num
-                start = last_end + 1
-                while flagged and flagged[0][0] <= line:
-                    flagged.popleft()
-                if line > start:
-                    problems.append(_unterminated(start, f"it is still open at line {line}, {exc}"))
+                        action = _DONE
+                except csv.Error as exc:
+                    line = base + reader.line_num
+                    start = last_end + 1
+                    while flagged and flagged[0][0] <= line:
+                        flagged.popleft()
+                    too_large = "field larger than field limit" in str(exc)
+                    if line > start:
+                        # Only a quoted field runs over lines; one this long has most likely lost
+                        # its closing quote, and the lines it swallowed are rows of their own.
+                        why = f"it is still open at line {line}, past {limit} characters"
+                        problems.append(_unterminated(start, why if too_large else str(exc)))
+                        action = start + 1
+                    else:
+                        if too_large:
+                            message = f"a field is longer than {limit} characters"
+                            problems.append(RowProblem(start, "field_too_large", message))
+                        else:
+                            message = f"the line cannot be read as CSV ({exc})"
+                            problems.append(RowProblem(start, "malformed", message))
+                        last_end = line
+                        source.keep_from = line + 1
+                except _RecordOverrun:
+                    start = last_end + 1
+                    why = f"it runs over more than {MAX_RECORD_LINES} lines"
+                    problems.append(_unterminated(start, why))
                     action = start + 1
-                else:
-                    message = f"a field is longer than {limit} characters"
-                    if "field larger than field limit" not in str(exc):
-                        message = f"the line cannot be read as CSV ({exc})"
-                    problems.append(RowProblem(start, "field_too_large", message))
-                    last_end = line
-                    source.keep_from = line + 1
-            except _RecordOverrun:
-                start = last_end + 1
-                problems.append(_unterminated(start, f"it runs over more than {MAX_RECORD_LINES} lines"))
-                action = start + 1
-            if action == _DONE:
-                break
-            if action > 0:
-                lines = source.restart_at(action)
-                reader = None
-                base = last_end = action - 1
-        if after_line and _above(rows, problems, after_line):
-            rows, problems = _below(rows, problems, after_line)
-        if rows or problems:
-            yield Batch(rows, problems)
+                if action == _DONE:
+                    break
+                if action > 0:
+                    lines = source.restart_at(action)
+                    reader = None
+                    base = last_end = action - 1
+            if after_line and _above(rows, problems, after_line):
+                rows, problems = _below(rows, problems, after_line)
+            if paused:
+                gc.enable()
+                paused = False
+            if rows or problems:
+                yield Batch(rows, problems)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _pause_gc() -> bool:
+    """Switch the cyclic garbage collector off while a batch is built; True if this did it.
+
+    Every row is a new list in a new tuple, and all of them stay alive until the batch is handed
+    over, so the collector would traverse them again and again for nothing (they form no cycles):
+    with it running, reading takes about twice as long. It is switched back on before every yield
+    and when parsing stops for any reason, so it is off only while this generator runs.
+    """
+    if not gc.isenabled():
+        return False
+    gc.disable()
+    return True
 
 
 def _record(
@@ -715,6 +770,11 @@ def _record(
     problems: list[RowProblem],
 ) -> int:
     """Everything but the common case; returns _CONTINUE, _DONE or the line to resume at."""
+    # First, so that the outcome does not depend on where the blocks happened to end: the source
+    # raises _RecordOverrun for the same records when it notices them before they end.
+    if end - start >= MAX_RECORD_LINES:
+        problems.append(_unterminated(start, f"it runs over more than {MAX_RECORD_LINES} lines"))
+        return start + 1
     if flagged and flagged[0][0] <= end:
         found: list[_Flag] = []
         while flagged and flagged[0][0] <= end:
@@ -730,9 +790,6 @@ def _record(
         if found:
             problems.append(RowProblem(start, found[0][1], found[0][2], cells or None))
             return _CONTINUE
-    if end - start >= MAX_RECORD_LINES:
-        problems.append(_unterminated(start, f"it runs over more than {MAX_RECORD_LINES} lines"))
-        return start + 1
     n = len(cells)
     # Blank lines, lines of spaces and rows of empty fields (",,,,") carry no data: skipped.
     if not any(cells) or (n == 1 and ncols != 1 and not cells[0].strip()):

@@ -83,7 +83,8 @@ def detect_format(path: Path, filename: str) -> str:
 
     json_kind = sniff_json(path, head)
     if json_kind:
-        return json_kind
+        # One record on one line is a complete JSON document too; the name says which was meant.
+        return "ndjson" if _EXTENSIONS.get(suffix) == "ndjson" else json_kind
     if is_text(head):
         _refuse_markup(head)
         # Text named .xls is common: web applications export TSV or CSV under that name. The CSV

@@ -24,9 +24,10 @@ Decisions a caller can rely on:
   be stepped over, so the records before it are yielded and then ``ReadError("invalid_json")``
   is raised, naming the byte, line and column (``ReadError.row`` is the record where it broke).
   NaN or Infinity in a document is such a syntax error.
-* Integers of more than 4,300 digits (Python's int conversion limit) are refused with
-  ``ReadError("number_too_long")`` before the parser sees them: ijson 3.6's C backend crashes
-  the process on them. Any run of that many digits counts, even inside a string.
+* In a JSON document, integers of more than 4,300 digits (Python's int conversion limit) are
+  refused with ``ReadError("number_too_long")`` before the parser sees them: ijson 3.6's C backend
+  crashes the process on them. Any run of that many digits counts, even inside a string. On an
+  NDJSON line such a number is a RowProblem ``invalid_json`` for that line.
 """
 
 import json
@@ -98,7 +99,9 @@ class JsonReader:
                 "columns are supported.",
             )
         columns, column_warnings = unique_columns(layout.names)
-        extras = _ExtraKeys(warnings)
+        # Sample rows past the scanned records may have keys without a column; batches() reports
+        # those, once, for the whole file.
+        extras = _ExtraKeys([])
         sample: list[tuple[int, list[Cell]]] = []
         for row, value in scanned:
             if len(sample) >= sample_rows:

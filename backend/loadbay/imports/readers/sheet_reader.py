@@ -35,7 +35,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -156,7 +156,7 @@ class SheetReader:
                 )
             start_col = int(sheet["start_col"])
             batch = Batch(rows=[])
-            for rownum, cells in _chain(pending, rows):
+            for rownum, cells in chain(pending, rows):
                 aligned = _align(rownum, cells, offset, width, start_col, info.columns, options)
                 if isinstance(aligned, RowProblem):
                     batch.problems.append(aligned)
@@ -181,11 +181,6 @@ class SheetReader:
 
 
 # --- the parent's view of the rows ---------------------------------------------------------------
-
-
-def _chain(first: list[RawRow], rest: Iterator[RawRow]) -> Iterator[RawRow]:
-    yield from first
-    yield from rest
 
 
 def _filled(cells: list[Cell]) -> int:
@@ -325,13 +320,16 @@ class _Child:
     """One run of the child process; a context manager that always reaps it."""
 
     def __init__(self, job: dict[str, Any], memory_limit: int) -> None:
-        self.job = job
         self.memory_limit = memory_limit
+        # The child may link the workbook here under a name calamine recognises. The parent owns
+        # the directory so that it is removed even when the child is killed.
+        self.tmp = tempfile.TemporaryDirectory(prefix="loadbay-sheet-")
+        self.job = {**job, "tmp": self.tmp.name}
         # stderr goes to a file, not a pipe: a child that writes much to it cannot block on a pipe
         # that the parent is not reading.
         self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter and this module
-            [sys.executable, "-m", _CHILD_MODULE, json.dumps(job)],
+            [sys.executable, "-m", _CHILD_MODULE, json.dumps(self.job)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -351,6 +349,7 @@ class _Child:
         self.proc.wait()
         self.stdout.close()
         self.stderr.close()
+        self.tmp.cleanup()
 
     def _receive(self) -> tuple[Any, ...]:
         try:
@@ -719,35 +718,32 @@ def _child_run(job: dict[str, Any], send: Callable[[tuple[Any, ...]], None]) -> 
 
     path = Path(job["path"])
     fmt = _precheck(path, job)
-    with tempfile.TemporaryDirectory(prefix="loadbay-sheet-") as tmp:
-        try:
-            workbook = calamine.CalamineWorkbook.from_path(str(_open_path(path, fmt, Path(tmp))))
-        except calamine.PasswordError as exc:
-            raise ReadError("encrypted", detect.ENCRYPTED_MESSAGE) from exc
-        with workbook:
-            sheets = [
-                (m.name, m.visible == calamine.SheetVisibleEnum.Visible)
-                for m in workbook.sheets_metadata
-                if m.typ == calamine.SheetTypeEnum.WorkSheet
-            ]
-            hidden = ", ".join(repr(name) for name, shown in sheets if not shown)
-            book_warnings = (
-                [f"Hidden sheets ({hidden}) are listed but only read when chosen."] if hidden else []
+    try:
+        workbook = calamine.CalamineWorkbook.from_path(str(_open_path(path, fmt, Path(job["tmp"]))))
+    except calamine.PasswordError as exc:
+        raise ReadError("encrypted", detect.ENCRYPTED_MESSAGE) from exc
+    with workbook:
+        sheets = [
+            (m.name, m.visible == calamine.SheetVisibleEnum.Visible)
+            for m in workbook.sheets_metadata
+            if m.typ == calamine.SheetTypeEnum.WorkSheet
+        ]
+        hidden = ", ".join(repr(name) for name, shown in sheets if not shown)
+        book_warnings = [f"Hidden sheets ({hidden}) are listed but only read when chosen."] if hidden else []
+        send(("book", {"format": fmt, "sheets": sheets, "warnings": book_warnings}))
+        name, sheet, warnings = _choose_sheet(workbook, sheets, job["sheet"])
+        start = sheet.start or (0, 0)
+        errors: dict[int, dict[int, str]] = {}
+        if fmt == "xlsx":
+            errors = _xlsx_extras(path, name, warnings)
+        merged = sheet.merged_cell_ranges or []
+        if merged:
+            warnings.append(
+                f"The sheet has {len(merged)} merged cell ranges; each one's value is in its top-left "
+                "cell only, the other cells of the range are empty."
             )
-            send(("book", {"format": fmt, "sheets": sheets, "warnings": book_warnings}))
-            name, sheet, warnings = _choose_sheet(workbook, sheets, job["sheet"])
-            start = sheet.start or (0, 0)
-            errors: dict[int, dict[int, str]] = {}
-            if fmt == "xlsx":
-                errors = _xlsx_extras(path, name, warnings)
-            merged = sheet.merged_cell_ranges or []
-            if merged:
-                warnings.append(
-                    f"The sheet has {len(merged)} merged cell ranges; each one's value is in its top-left "
-                    "cell only, the other cells of the range are empty."
-                )
-            send(("sheet", {"name": name, "start_col": start[1], "warnings": warnings}))
-            _send_rows(sheet, start[1], errors, send)
+        send(("sheet", {"name": name, "start_col": start[1], "warnings": warnings}))
+        _send_rows(sheet, start[1], errors, send)
 
 
 def _send_rows(
