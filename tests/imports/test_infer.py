@@ -3,7 +3,6 @@
 import csv
 import subprocess
 import sys
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -161,11 +160,21 @@ def test_the_generated_product_file(tmp_path: Path) -> None:
     assert types == {"name": FieldType.string, "sku": FieldType.string, "description": FieldType.text}
 
 
-def test_a_thousand_rows_of_fifty_columns_take_well_under_100_ms() -> None:
-    columns = [_column(kind, 1000) for kind in _KINDS] * 5
-    assert len(columns) == 50
-    best = min(_timed(columns) for _ in range(3))
-    assert best < 0.1, f"{best * 1000:.1f} ms"
+def test_a_thousand_rows_of_each_kind_of_column() -> None:
+    expected = {
+        "int": FieldType.integer,
+        "dec": FieldType.decimal,
+        "comma": FieldType.decimal,
+        "flag": FieldType.boolean,
+        "date": FieldType.date,
+        "stamp": FieldType.datetime,
+        "email": FieldType.email,
+        "url": FieldType.url,
+        "name": FieldType.string,
+        "typed": FieldType.decimal,
+    }
+    assert {kind: infer_type(_column(kind, 1000)).type for kind in _KINDS} == expected
+    assert infer_type(_column("comma", 1000)).decimal_comma
 
 
 _KINDS = ["int", "dec", "comma", "flag", "date", "stamp", "email", "url", "name", "typed"]
@@ -191,13 +200,6 @@ def _column(kind: str, n: int) -> list[Any]:
     if kind == "name":
         return [f"Portable Steel Kettle {i} Pro" for i in range(n)]
     return [i * 1.5 for i in range(n)]
-
-
-def _timed(columns: list[list[Any]]) -> float:
-    start = time.perf_counter()
-    for c in columns:
-        infer_type(c)
-    return time.perf_counter() - start
 
 
 # --- the fast shapes agree with coerce -----------------------------------------------------------

@@ -223,16 +223,17 @@ async def _sqlite_apply(
         await session.execute(insert(Record), inserts)
         out.created = len(inserts)
     if updates:
-        await session.execute(
-            update(Record)
-            .where(Record.id == bindparam("b_id"))
+        t = Record.__table__
+        conn = await session.connection()
+        await conn.execute(
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
             .values(
                 data=bindparam("data"),
-                version=Record.version + 1,
+                version=t.c.version + 1,
                 updated_at=bindparam("updated_at"),
                 import_id=bindparam("import_id"),
-            )
-            .execution_options(synchronize_session=False),
+            ),
             updates,
         )
         out.updated = len(updates)

@@ -97,13 +97,33 @@ async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
         counts = await _stage_rows(
             ctx, session_id, entity_id, path, fmt, info, options, mapping, decimal_comma
         )
+        if not await _finish_staging(ctx, session_id, counts, policy):
+            return "superseded"
     except ReadError as e:
         await _fail(ctx, session_id, f"{e.message}" + (f" (row {e.row})" if e.row else ""))
         return "failed"
+    except DBAPIError as e:
+        if commit_mod._is_transient(e):
+            raise  # the sweeper starts the staging again
+        log.exception("staging_failed", session_id=session_id)
+        await _fail(ctx, session_id, f"Staging stopped: {commit_mod._db_message(e)}")
+        return "failed"
+    except Exception as e:
+        log.exception("staging_failed", session_id=session_id)
+        await _fail(
+            ctx, session_id, f"Staging stopped on an internal error ({type(e).__name__}); it is logged."
+        )
+        return "failed"
+    return "staged"
+
+
+async def _finish_staging(
+    ctx: dict[str, Any], session_id: int, counts: stage_mod.StageCounts, policy: str
+) -> bool:
     async with job_session(ctx) as session:
         imp = await session.get(ImportSession, session_id, with_for_update=True)
         if imp is None or imp.status != ImportStatus.staging:
-            return "superseded"
+            return False
         await stage_mod.mark_duplicates(session, session_id, counts.duplicate_keys, policy)
         by_status = await stage_mod.status_counts(session, session_id)
         imp.counts = summary_counts(by_status)
@@ -112,7 +132,7 @@ async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
         imp.rows_version += 1
         imp.error = None
     log.info("import_staged", session_id=session_id, **imp.counts)
-    return "staged"
+    return True
 
 
 def summary_counts(by_status: dict[str, int]) -> dict[str, int]:

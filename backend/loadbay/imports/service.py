@@ -908,14 +908,21 @@ async def retry(session: AsyncSession, *, actor: Actor, import_id: int) -> Impor
             imp.status = ImportStatus.staging
             imp.heartbeat_at = utcnow()
             imp.rows_version += 1
-            defer(session, "stage_import", job_id=f"stage:{imp.file_id}:{imp.rows_version}", session_id=imp.id)
+            defer(
+                session, "stage_import", job_id=f"stage:{imp.file_id}:{imp.rows_version}", session_id=imp.id
+            )
             return imp
         raise Conflict("No chunk failed; there is nothing to retry.", code="nothing_to_retry")
     imp.status = ImportStatus.committing
     imp.finished_at = None
     imp.error = None
     imp.heartbeat_at = utcnow()
-    defer(session, "commit_import", job_id=f"commit:{imp.file_id}:retry:{utcnow().timestamp()}", session_id=imp.id)
+    defer(
+        session,
+        "commit_import",
+        job_id=f"commit:{imp.file_id}:retry:{utcnow().timestamp()}",
+        session_id=imp.id,
+    )
     return imp
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.imports.models import RowStatus, StagedRow
@@ -134,12 +134,25 @@ async def clear(session: AsyncSession, session_id: int) -> None:
     await session.execute(delete(StagedRow).where(StagedRow.session_id == session_id))
 
 
+def _without_duplicate(errors: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not errors:
+        return None
+    rest = {k: v for k, v in errors.items() if not (k == "_row" and v and v[0] == "duplicate_key")}
+    return rest or None
+
+
 async def mark_duplicates(session: AsyncSession, session_id: int, keys: set[str], policy: str) -> int:
-    """Apply the in-file duplicate policy to the keys seen more than once; returns rows set aside."""
+    """Apply the in-file duplicate policy to the rows of these keys; returns the rows set aside.
+
+    A row's own problems are kept beside the duplicate note, so a row that stops being a duplicate
+    (its key was edited) goes back to valid or invalid on its own merits.
+    """
     if not keys:
         return 0
-    changed = 0
+    set_aside = 0
+    changes: list[dict[str, Any]] = []
     key_list = sorted(keys)
+    which = "last" if policy == "last_wins" else "first"
     for start in range(0, len(key_list), 500):
         part = key_list[start : start + 500]
         rows = (
@@ -157,39 +170,32 @@ async def mark_duplicates(session: AsyncSession, session_id: int, keys: set[str]
         for r in rows:
             groups.setdefault(r.key_norm, []).append(r)
         for group in groups.values():
-            if len(group) < 2:
-                continue
-            row_nos = [r.row_no for r in group]
-            if policy == "error":
-                for r in group:
-                    others = ", ".join(str(n) for n in row_nos if n != r.row_no)
-                    errs = {**(r.errors or {}), "_row": ["duplicate_key", f"the same key is on row {others}"]}
-                    await _set_row(session, session_id, r.row_no, RowStatus.invalid, errs)
-                continue
             winner = group[-1] if policy == "last_wins" else group[0]
             for r in group:
-                if r is winner:
-                    continue
-                which = "last" if policy == "last_wins" else "first"
-                errs = {
-                    "_row": [
-                        "duplicate_key",
-                        f"row {winner.row_no} has the same key and the {which} row wins",
-                    ]
-                }
-                await _set_row(session, session_id, r.row_no, RowStatus.duplicate, errs)
-                changed += 1
-    return changed
-
-
-async def _set_row(
-    session: AsyncSession, session_id: int, row_no: int, status: str, errors: dict[str, Any] | None
-) -> None:
-    await session.execute(
-        update(StagedRow)
-        .where(StagedRow.session_id == session_id, StagedRow.row_no == row_no)
-        .values(status=status, errors=errors)
+                base = _without_duplicate(r.errors)
+                status: str = RowStatus.invalid if base else RowStatus.valid
+                errors = base
+                if len(group) > 1 and policy == "error":
+                    others = ", ".join(str(x.row_no) for x in group if x is not r)
+                    errors = {**(base or {}), "_row": ["duplicate_key", f"the same key is on row {others}"]}
+                    status = RowStatus.invalid
+                elif len(group) > 1 and r is not winner:
+                    note = f"row {winner.row_no} has the same key and the {which} row wins"
+                    errors = {**(base or {}), "_row": ["duplicate_key", note]}
+                    status = RowStatus.duplicate
+                    set_aside += 1
+                if status != r.status or errors != r.errors:
+                    changes.append({"b_row": r.row_no, "b_status": status, "b_errors": errors})
+    t = StagedRow.__table__
+    stmt = (
+        update(t)
+        .where(t.c.session_id == session_id, t.c.row_no == bindparam("b_row"))
+        .values(status=bindparam("b_status"), errors=bindparam("b_errors"))
     )
+    conn = await session.connection()
+    for start in range(0, len(changes), 5000):
+        await conn.execute(stmt, changes[start : start + 5000])
+    return set_aside
 
 
 async def status_counts(session: AsyncSession, session_id: int) -> dict[str, int]:

@@ -211,32 +211,33 @@ class Validator:
     def _finish(
         self, out: StagedBatch, datas: list[dict[str, Any]], errors: list[dict[str, list[str]] | None]
     ) -> None:
-        entity = self.entity
         key_fields = self.key_fields
+        normalize = keys.normalizer(self.entity)
         refs = [
-            t for t in self.targets if t.field.type == FieldType.reference and t.field.reference_entity_id
+            (t.field.key, keys.normalizer(self.ref_entities[t.field.reference_entity_id]))
+            for t in self.targets
+            if t.field.type == FieldType.reference and t.field.reference_entity_id in self.ref_entities
         ]
+        valid, invalid = RowStatus.valid.value, RowStatus.invalid.value
         for i, data in enumerate(datas):
             errs = errors[i]
             parts = [data.get(k) for k in key_fields]
             key_norm: str | None = None
             if all(p is not None for p in parts) and not (errs and any(k in errs for k in key_fields)):
-                key_norm = keys.normalize(entity, parts)
+                key_norm = normalize(parts)
             elif not errs or not any(k in errs for k in key_fields):
                 errs = errs or {}
                 missing = next(k for k, p in zip(key_fields, parts, strict=True) if p is None)
                 errs[missing] = ["required", f"{missing} is part of the key and cannot be blank"]
             out.key_norm.append(key_norm)
             out.bucket.append(bucket_of(key_norm) if key_norm is not None else 0)
-            out.status.append(RowStatus.invalid if errs else RowStatus.valid)
+            out.status.append(invalid if errs else valid)
             out.data.append(data)
             out.errors.append(errs)
-            for t in refs:
-                v = data.get(t.field.key)
-                if v is not None and not (errs and t.field.key in errs):
-                    target = self.ref_entities[t.field.reference_entity_id]  # type: ignore[index]
-                    norm = keys.normalize(target, [v])
-                    out.references.setdefault(t.field.key, {}).setdefault(norm, []).append(i)
+            for fkey, ref_norm in refs:
+                v = data.get(fkey)
+                if v is not None and not (errs and fkey in errs):
+                    out.references.setdefault(fkey, {}).setdefault(ref_norm([v]), []).append(i)
 
 
 def mark_missing_references(
