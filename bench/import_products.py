@@ -64,9 +64,9 @@ def pg_database(keep: bool = False) -> Iterator[tuple[str, str]]:
     finally:
         if keep:
             print(f"kept database {name}", file=sys.stderr)
-            return
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager

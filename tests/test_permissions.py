@@ -34,6 +34,26 @@ MIN_ROLE = {
     "fields-update": Role.admin,
     "fields-delete": Role.admin,
     "schema-apply": Role.admin,
+    "imports-list": Role.viewer,
+    "imports-get": Role.viewer,
+    "imports-rows": Role.viewer,
+    "imports-rows-count": Role.viewer,
+    "imports-error-summary": Role.viewer,
+    "imports-dry-run": Role.viewer,
+    "imports-progress": Role.viewer,
+    "imports-events": Role.viewer,
+    "imports-report": Role.viewer,
+    "imports-create": Role.editor,
+    "imports-upload": Role.editor,
+    "imports-set-options": Role.editor,
+    "imports-save-mapping": Role.editor,
+    "imports-stage": Role.editor,
+    "imports-edit-row": Role.editor,
+    "imports-bulk-edit": Role.editor,
+    "imports-commit": Role.editor,
+    "imports-cancel": Role.editor,
+    "imports-retry": Role.editor,
+    "imports-delete": Role.editor,
 }
 
 
@@ -60,6 +80,10 @@ async def targets(client, ws, other_ws):
         await apply_catalog(client, w.id, bearer(w))
         rec = await create_record(client, w.id, "products", bearer(w), {"sku": "P-1", "name": "Lamp"})
         keys = (await client.get(f"/api/v1/workspaces/{w.id}/api-keys", headers=bearer(w))).json()
+        imp = await client.post(
+            f"/api/v1/workspaces/{w.id}/imports", json={"entity": "products"}, headers=bearer(w)
+        )
+        assert imp.status_code == 201, imp.text
         ids[w.id] = {
             "workspace_id": w.id,
             "entity_key": "products",
@@ -67,6 +91,8 @@ async def targets(client, ws, other_ws):
             "record_id": rec["id"],
             "user_id": w.viewer.id,
             "key_id": keys[0]["id"],
+            "import_id": imp.json()["id"],
+            "row_no": 2,
         }
     return ids
 
@@ -84,8 +110,9 @@ async def test_wrong_workspace_is_not_found(client, ws, other_ws, targets, op, m
     assert r.status_code == 404, (op, r.status_code, r.text)
     assert r.json()["error"] == "not_found"
     # ...and at its own workspace with the other's object ids: never the other's data.
-    if "{record_id}" in path or "{key_id}" in path or "{user_id}" in path:
-        mixed = {**targets[ws.id], **{k: targets[other_ws.id][k] for k in ("record_id", "key_id", "user_id")}}
+    own = ("record_id", "key_id", "user_id", "import_id")
+    if any("{" + k + "}" in path for k in own):
+        mixed = {**targets[ws.id], **{k: targets[other_ws.id][k] for k in own}}
         r = await client.request(method, fill(path, mixed), headers=bearer(ws), json={})
         assert r.status_code in (404, 422), (op, r.status_code, r.text)
 

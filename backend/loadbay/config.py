@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     page_max: int = 1000
     count_cap: int = 10_000
     db_pool_size: int = 10
+    import_chunk_rows: int = Field(50_000, description="Rows per commit chunk (one transaction each).")
+    import_lease_seconds: int = Field(
+        90, description="A staging or chunk silent this long is taken to be lost and is sent again."
+    )
+    sweep_seconds: int = Field(30, description="How often the sweeper looks for lost import work.")
     static_dir: Path | None = Field(None, description="Built web app; default: frontend/dist if present.")
     log_level: str = "INFO"
     log_format: str = Field("auto", description="`json`, `console`, or `auto` (JSON unless on a terminal).")

@@ -37,7 +37,10 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             discard_deferred(session)
             raise
-        await send_deferred(session, request.app.state.jobs)
+        # An app built without its lifespan (some tests) has no queue; the sweeper covers for it.
+        jobs = getattr(request.app.state, "jobs", None)
+        if jobs is not None:
+            await send_deferred(session, jobs)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -8,10 +8,10 @@ the same transaction, so a chunk that runs twice applies once.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -223,7 +223,7 @@ async def _sqlite_apply(
         await session.execute(insert(Record), inserts)
         out.created = len(inserts)
     if updates:
-        t = Record.__table__
+        t = cast(Table, Record.__table__)
         conn = await session.connection()
         await conn.execute(
             update(t)

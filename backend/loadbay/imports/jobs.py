@@ -28,7 +28,6 @@ from loadbay.worker.backend import defer, job_session
 log = structlog.get_logger()
 
 STAGE_BATCH = 20_000
-CHUNK_ROWS = 50_000
 CHUNK_ATTEMPTS = 5
 
 
@@ -243,7 +242,9 @@ async def commit_import(ctx: dict[str, Any], session_id: int) -> str:
                     .group_by(StagedRow.bucket)
                 )
             ).all()
-            plan = commit_mod.plan_chunks([(int(b), int(n)) for b, n in bucket_counts], CHUNK_ROWS, BUCKETS)
+            plan = commit_mod.plan_chunks(
+                [(int(b), int(n)) for b, n in bucket_counts], _settings(ctx).import_chunk_rows, BUCKETS
+            )
             for no, (lo, hi, rows) in enumerate(plan):
                 session.add(
                     ImportChunk(session_id=session_id, chunk_no=no, bucket_lo=lo, bucket_hi=hi, rows=rows)
@@ -399,19 +400,18 @@ async def _finish(session: AsyncSession, imp: ImportSession) -> None:
 
 # --- recovery ------------------------------------------------------------------------------------
 
-LEASE = timedelta(seconds=90)
-
 
 async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
     """Re-send work whose job vanished (worker killed, queue restarted): the database knows what is left."""
     now = utcnow()
+    lease = timedelta(seconds=_settings(ctx).import_lease_seconds)
     out = {"staging": 0, "chunks": 0}
     async with job_session(ctx) as session:
         stale = (
             await session.execute(
                 select(ImportSession).where(
                     ImportSession.status.in_([ImportStatus.staging, ImportStatus.committing]),
-                    (ImportSession.heartbeat_at.is_(None)) | (ImportSession.heartbeat_at < now - LEASE),
+                    (ImportSession.heartbeat_at.is_(None)) | (ImportSession.heartbeat_at < now - lease),
                 )
             )
         ).scalars()
@@ -431,7 +431,7 @@ async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
                     .where(
                         ImportChunk.session_id == imp.id,
                         ImportChunk.status == ChunkStatus.running,
-                        ImportChunk.started_at < now - LEASE,
+                        ImportChunk.started_at < now - lease,
                     )
                     .values(status=ChunkStatus.pending)
                 )

@@ -10,7 +10,7 @@ from starlette.background import BackgroundTask
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
 from loadbay.errors import COMMON_ERRORS, ERR_409, TooLarge, _resp
 from loadbay.imports import service
-from loadbay.imports.models import FINISHED, ImportSession
+from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
     BulkEdit,
     BulkEditResult,
@@ -58,7 +58,7 @@ async def _read(session: DbSession, imp: ImportSession) -> ImportRead:
         profile = {
             **imp.profile,
             "columns": [
-                {k: v for k, v in c.items() if k in ImportRead_COLUMN_KEYS} for c in imp.profile["columns"]
+                {k: v for k, v in c.items() if k in PROFILE_COLUMN_KEYS} for c in imp.profile["columns"]
             ],
         }
     return ImportRead.model_validate(
@@ -89,7 +89,8 @@ async def _read(session: DbSession, imp: ImportSession) -> ImportRead:
     )
 
 
-ImportRead_COLUMN_KEYS = {"name", "index", "samples", "blank_count", "inferred_type", "confidence"}
+RUNNING = {ImportStatus.staging, ImportStatus.committing}
+PROFILE_COLUMN_KEYS = {"name", "index", "samples", "blank_count", "inferred_type", "confidence"}
 
 
 @router.post("", operation_id="imports-create", status_code=status.HTTP_201_CREATED)
@@ -231,7 +232,7 @@ async def count_rows(
     return RowCount(count=await service.count_rows(session, actor=actor, import_id=import_id, selection=sel))
 
 
-@router.patch("/{import_id}/rows/{row_no}", operation_id="imports-edit-row", responses=ERR_409)
+@router.patch("/{import_id}/rows/{row_no:int}", operation_id="imports-edit-row", responses=ERR_409)
 async def edit_row(
     import_id: ImportId,
     row_no: Annotated[int, Path(ge=1, le=2**62, description="Row number in the file.")],
@@ -312,15 +313,27 @@ async def progress(import_id: ImportId, session: DbSession, actor: ViewerActor) 
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "Progress events",
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "description": "One server-sent event.",
+                        "properties": {
+                            "event": {"type": "string", "enum": ["progress"]},
+                            "data": {"type": "string", "description": "The Progress schema, as JSON."},
+                        },
+                        "required": ["event", "data"],
+                    }
+                }
+            },
+            "description": "A `progress` event whenever something changed, until the import is finished",
         }
     },
 )
 async def events(
     import_id: ImportId, request: Request, session: DbSession, actor: ViewerActor
 ) -> StreamingResponse:
-    """Server-sent `progress` events (the Progress schema as JSON) until the import is finished."""
+    """Server-sent `progress` events (the Progress schema as JSON) while the import stages or commits."""
     await service.get_session(session, actor=actor, import_id=import_id)
     maker = request.app.state.sessionmaker
 
@@ -335,7 +348,8 @@ async def events(
                 last = body
             else:
                 yield b": keep-alive\n\n"
-            if p["status"] in FINISHED or await request.is_disconnected():
+            # Events while work runs (staging, committing); otherwise the state as it is, then the end.
+            if p["status"] not in RUNNING or await request.is_disconnected():
                 return
             await asyncio.sleep(0.5)
 

@@ -10,10 +10,10 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.imports.models import RowStatus, StagedRow
@@ -186,7 +186,7 @@ async def mark_duplicates(session: AsyncSession, session_id: int, keys: set[str]
                     set_aside += 1
                 if status != r.status or errors != r.errors:
                     changes.append({"b_row": r.row_no, "b_status": status, "b_errors": errors})
-    t = StagedRow.__table__
+    t = cast(Table, StagedRow.__table__)
     stmt = (
         update(t)
         .where(t.c.session_id == session_id, t.c.row_no == bindparam("b_row"))

@@ -9,7 +9,7 @@ from loadbay.config import Settings, get_settings
 from loadbay.core.logging import configure_logging
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.worker.backend import ArqBackend
-from loadbay.worker.jobs import JOBS, PERIODIC
+from loadbay.worker.jobs import JOBS, periodic
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             run_at_startup=True,
             unique=True,
         )
-        for name, every in PERIODIC.items()
+        for name, every in periodic(settings).items()
     ]
     return {
         "functions": list(JOBS.values()),

@@ -95,9 +95,10 @@ class InProcessBackend:
         task.add_done_callback(self.tasks.discard)
 
     async def start(self) -> None:
-        from loadbay.worker.jobs import PERIODIC
+        from loadbay.config import get_settings
+        from loadbay.worker.jobs import periodic
 
-        for name, every in PERIODIC.items():
+        for name, every in periodic(self.ctx.get("settings") or get_settings()).items():
             task = asyncio.create_task(self._periodic(name, every))
             self.tasks.add(task)
 

@@ -8,6 +8,7 @@ import structlog
 from sqlalchemy import delete
 
 from loadbay.auth.models import AuthSession, LoginFailure
+from loadbay.config import Settings
 from loadbay.db import session_scope, utcnow
 
 log = structlog.get_logger()
@@ -26,7 +27,7 @@ async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def _registry() -> tuple[dict[str, JobFn], dict[str, int]]:
+def _registry() -> dict[str, JobFn]:
     from loadbay.imports import jobs as imports
 
     jobs: dict[str, JobFn] = {
@@ -36,8 +37,12 @@ def _registry() -> tuple[dict[str, JobFn], dict[str, int]]:
         "commit_chunk": imports.commit_chunk,
         "sweep_imports": imports.sweep_imports,
     }
-    periodic = {"housekeeping": 3600, "sweep_imports": 30}  # job name -> every N seconds
-    return jobs, periodic
+    return jobs
 
 
-JOBS, PERIODIC = _registry()
+JOBS = _registry()
+
+
+def periodic(settings: Settings) -> dict[str, int]:
+    """Jobs that run on their own: job name -> every N seconds."""
+    return {"housekeeping": 3600, "sweep_imports": settings.sweep_seconds}
