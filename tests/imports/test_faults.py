@@ -25,7 +25,9 @@ from tests.imports.conftest import Live, check_invariants, generate, map_as_sugg
 REDIS_URL = os.environ.get("LOADBAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(test_database.test_db_kind() != "postgres", reason="runs in the PostgreSQL + Redis pass"),
+    pytest.mark.skipif(
+        test_database.test_db_kind() != "postgres", reason="runs in the PostgreSQL + Redis pass"
+    ),
 ]
 
 
