@@ -223,3 +223,36 @@ async def test_cancel_before_commit_and_other_workspaces_see_nothing(catalog, tm
     assert r.json()["status"] == "cancelled"
     r = await live.client.post(live.url(f"/imports/{imp['id']}/commit"), json={}, headers=live.editor)
     assert r.status_code == 409
+
+
+async def test_progress_events_and_the_xlsx_report(catalog, tmp_path):
+    import json as jsonlib
+
+    from python_calamine import CalamineWorkbook
+
+    live = catalog
+    path = tmp_path / "p.csv"
+    stats = generate(path, 400, dup_rate=0, bad_rate=0.02)
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    r = await live.client.post(live.url(f"/imports/{imp['id']}/commit"), json={}, headers=live.editor)
+    assert r.status_code == 202
+    events = []
+    async with live.client.stream("GET", live.url(f"/imports/{imp['id']}/events"), headers=live.editor) as s:
+        assert s.headers["content-type"].startswith("text/event-stream")
+        async for line in s.aiter_lines():
+            if line.startswith("data: "):
+                events.append(jsonlib.loads(line[6:]))
+    assert events, "no progress event"
+    assert events[-1]["status"] == "completed_with_errors"
+    assert events[-1]["rows_done"] == events[-1]["rows_total"] == stats["expected_products"]
+
+    report = await live.client.get(
+        live.url(f"/imports/{imp['id']}/report"), params={"format": "xlsx"}, headers=live.editor
+    )
+    assert report.status_code == 200
+    out = tmp_path / "report.xlsx"
+    out.write_bytes(report.content)
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("errors").to_python()
+    assert rows[0] == ["row", "name", "sku", "description", "error"]
+    assert len(rows) - 1 == stats["bad_rows"]
+    assert all(r[-1] for r in rows[1:])
