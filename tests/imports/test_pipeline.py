@@ -256,3 +256,38 @@ async def test_progress_events_and_the_xlsx_report(catalog, tmp_path):
     assert rows[0] == ["row", "name", "sku", "description", "error"]
     assert len(rows) - 1 == stats["bad_rows"]
     assert all(r[-1] for r in rows[1:])
+
+
+async def test_find_replace_discard_and_restore(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "few.csv"
+    path.write_text(
+        "sku,name,price\nB-1,Lamp,1,50\nB-2,Desk,2\nB-3,Chair,x\nB-4,Lamp,y\n".replace("1,50", "1.50"),
+        encoding="utf-8",
+    )
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    assert imp["counts"]["invalid"] == 2
+    bulk = live.url(f"/imports/{imp['id']}/rows/bulk")
+    r = await live.client.post(
+        bulk,
+        json={"action": "replace", "selection": {}, "field": "name", "find": "Lamp", "replace": "Light"},
+        headers=live.editor,
+    )
+    assert r.json()["changed"] == 2
+    r = await live.client.post(
+        bulk, json={"action": "discard", "selection": {"status": "invalid"}}, headers=live.editor
+    )
+    assert r.json() == {"matched": 2, "changed": 2, "now_valid": 0, "now_invalid": 0}
+    got = (await live.client.get(live.url(f"/imports/{imp['id']}"), headers=live.editor)).json()
+    assert (got["counts"]["discarded"], got["counts"]["invalid"]) == (2, 0)
+    r = await live.client.post(
+        bulk, json={"action": "restore", "selection": {"rows": [4]}}, headers=live.editor
+    )
+    assert r.json()["changed"] == 1
+    r = await live.client.get(
+        live.url(f"/imports/{imp['id']}/rows"), params={"status": "valid"}, headers=live.editor
+    )
+    assert {x["data"]["name"] for x in r.json()["items"]} == {"Light", "Desk"}
+    done = await commit(live, imp["id"])
+    assert (done["counts"]["created"], done["counts"]["skipped"]) == (2, 2)
+    await check_invariants(live, done, 4)

@@ -5,10 +5,10 @@ import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, and_, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.config import Settings
@@ -590,30 +590,50 @@ async def _rewrite(
     await refs.check(session, batch)
     touched_keys: set[str] = set()
     now_valid = now_invalid = 0
+    writes: list[dict[str, Any]] = []
     for i, (r, _, status) in enumerate(changed):
         new_status = status or batch.status[i]
         if new_status == RowStatus.valid:
             now_valid += 1
         elif new_status == RowStatus.invalid:
             now_invalid += 1
-        for k in (r.key_norm, batch.key_norm[i]):
-            if k is not None:
-                touched_keys.add(k)
-        await session.execute(
-            update(StagedRow)
-            .where(StagedRow.session_id == imp.id, StagedRow.row_no == r.row_no)
-            .values(
-                data=batch.data[i],
-                errors=batch.errors[i],
-                status=new_status,
-                key_norm=batch.key_norm[i],
-                bucket=batch.bucket[i],
-            )
+        # Duplicates only move when a key changes or a row was part of a duplicate group.
+        was_duplicate = r.status == RowStatus.duplicate or "duplicate_key" in str(
+            (r.errors or {}).get("_row")
         )
+        if r.key_norm != batch.key_norm[i] or was_duplicate:
+            touched_keys.update(k for k in (r.key_norm, batch.key_norm[i]) if k is not None)
+        writes.append(
+            {
+                "b_row": r.row_no,
+                "b_data": batch.data[i],
+                "b_errors": batch.errors[i],
+                "b_status": new_status,
+                "b_key": batch.key_norm[i],
+                "b_bucket": batch.bucket[i],
+            }
+        )
+    t = cast(Table, StagedRow.__table__)
+    conn = await session.connection()
+    await conn.execute(
+        update(t)
+        .where(t.c.session_id == imp.id, t.c.row_no == bindparam("b_row"))
+        .values(
+            data=bindparam("b_data"),
+            errors=bindparam("b_errors"),
+            status=bindparam("b_status"),
+            key_norm=bindparam("b_key"),
+            bucket=bindparam("b_bucket"),
+        ),
+        writes,
+    )
     await mark_duplicates(session, imp.id, touched_keys, imp.duplicate_policy)
+    return now_valid, now_invalid
+
+
+async def _recount(session: AsyncSession, imp: ImportSession) -> None:
     imp.rows_version += 1
     imp.counts = summary_counts(await status_counts(session, imp.id))
-    return now_valid, now_invalid
 
 
 def _apply_edit(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -649,6 +669,7 @@ async def edit_row(
         )
     status = RowStatus.discarded if row.status == RowStatus.discarded else None
     await _rewrite(session, imp, validator, refs, fields, [(row, _apply_edit(row.data, changes), status)])
+    await _recount(session, imp)
     await session.refresh(row)
     return row
 
@@ -677,6 +698,22 @@ async def bulk_edit(session: AsyncSession, *, actor: Actor, import_id: int, body
     where = _selection(imp.id, body.selection, _dialect(session))
     where.append(StagedRow.status != RowStatus.rejected)
     matched = changed = now_valid = now_invalid = 0
+    if body.action == BulkEditAction.discard:
+        # One statement, however many rows: discarding changes the status and nothing else.
+        matched = int(
+            (
+                await session.execute(select(func.count()).select_from(StagedRow).where(and_(*where)))
+            ).scalar_one()
+        )
+        res = await session.execute(
+            update(StagedRow)
+            .where(and_(*where), StagedRow.status != RowStatus.discarded)
+            .values(status=RowStatus.discarded)
+            .execution_options(synchronize_session=False)
+        )
+        await _recount(session, imp)
+        changed = int(res.rowcount)  # type: ignore[attr-defined]
+        return {"matched": matched, "changed": changed, "now_valid": 0, "now_invalid": 0}
     after = -1
     while True:
         batch_rows = list(
@@ -695,15 +732,6 @@ async def bulk_edit(session: AsyncSession, *, actor: Actor, import_id: int, body
         matched += len(batch_rows)
         edits: list[tuple[StagedRow, dict[str, Any], str | None]] = []
         for r in batch_rows:
-            if body.action == BulkEditAction.discard:
-                if r.status != RowStatus.discarded:
-                    await session.execute(
-                        update(StagedRow)
-                        .where(StagedRow.session_id == imp.id, StagedRow.row_no == r.row_no)
-                        .values(status=RowStatus.discarded)
-                    )
-                    changed += 1
-                continue
             if body.action == BulkEditAction.restore:
                 if r.status == RowStatus.discarded:
                     edits.append((r, r.data, None))
@@ -725,9 +753,7 @@ async def bulk_edit(session: AsyncSession, *, actor: Actor, import_id: int, body
             now_valid += v
             now_invalid += i
             changed += len(edits)
-    if body.action == BulkEditAction.discard:
-        imp.rows_version += 1
-        imp.counts = summary_counts(await status_counts(session, imp.id))
+    await _recount(session, imp)
     return {"matched": matched, "changed": changed, "now_valid": now_valid, "now_invalid": now_invalid}
 
 
