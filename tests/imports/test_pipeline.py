@@ -291,3 +291,23 @@ async def test_find_replace_discard_and_restore(catalog, tmp_path):
     done = await commit(live, imp["id"])
     assert (done["counts"]["created"], done["counts"]["skipped"]) == (2, 2)
     await check_invariants(live, done, 4)
+
+
+async def test_backslashes_tabs_and_newlines_survive_the_bulk_load(catalog, tmp_path):
+    live = catalog
+    names = ["back\\slash", "tab\there", "line\nbreak", "\\N", "cr\rhere"]
+    path = tmp_path / "odd.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["sku", "name"])
+        for i, n in enumerate(names):
+            w.writerow([f"K\\{i}\t", n])
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    assert imp["counts"]["valid"] == len(names), imp["counts"]
+    done = await commit(live, imp["id"])
+    assert done["counts"]["created"] == len(names)
+    r = await live.client.get(
+        live.url("/entities/products/records"), params={"limit": 10}, headers=live.admin
+    )
+    got = {x["data"]["sku"]: x["data"]["name"] for x in r.json()["items"]}
+    assert got == {f"K\\{i}\t": n for i, n in enumerate(names)}

@@ -5,6 +5,7 @@ left to do (session status, chunk ledger), never the queue.
 """
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -178,13 +179,7 @@ async def _stage_rows(
         b = next(batches, None)
         if b is None:
             return None
-        return validator.run(b.rows), stage_mod._rejected_batch(b.problems)
-
-    while True:
-        got = await asyncio.to_thread(step)
-        if got is None:
-            break
-        staged, rejected = got
+        staged = validator.run(b.rows)
         for k in staged.key_norm:
             if k is None:
                 continue
@@ -192,16 +187,33 @@ async def _stage_rows(
                 counts.duplicate_keys.add(k)
             else:
                 counts.keys.add(k)
-        async with job_session(ctx) as session:
-            imp = await session.get(ImportSession, session_id)
-            if imp is None or imp.status != ImportStatus.staging:
-                raise ReadError("cancelled", "The import was cancelled while staging.")
-            await refs.check(session, staged)
-            await stage_mod.bulk_load(session, session_id, staged)
-            await stage_mod.bulk_load(session, session_id, rejected)
-            counts.rows += len(staged) + len(rejected)
-            imp.counts = {"rows_read": counts.rows}
-            imp.heartbeat_at = utcnow()
+        return staged, stage_mod._rejected_batch(b.problems)
+
+    # The next batch is read and checked in a thread while this one is written: the database
+    # works on the other core meanwhile.
+    pending = asyncio.ensure_future(asyncio.to_thread(step))
+    try:
+        while True:
+            got = await pending
+            if got is None:
+                break
+            pending = asyncio.ensure_future(asyncio.to_thread(step))
+            staged, rejected = got
+            async with job_session(ctx) as session:
+                imp = await session.get(ImportSession, session_id)
+                if imp is None or imp.status != ImportStatus.staging:
+                    raise ReadError("cancelled", "The import was cancelled while staging.")
+                await refs.check(session, staged)
+                await stage_mod.bulk_load(session, session_id, staged)
+                await stage_mod.bulk_load(session, session_id, rejected)
+                counts.rows += len(staged) + len(rejected)
+                imp.counts = {"rows_read": counts.rows}
+                imp.heartbeat_at = utcnow()
+    finally:
+        if not pending.done():
+            # Let the thread finish its batch before the file is closed under it.
+            with contextlib.suppress(Exception):
+                await pending
     counts.keys.clear()
     return counts
 
