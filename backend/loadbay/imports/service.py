@@ -769,10 +769,81 @@ async def dry_run(
             f"Import {import_id} is {imp.status}; a dry run needs staged rows.", code="wrong_status"
         )
     assert imp.entity_id is not None
-    fields = await _fields(session, imp.entity_id)
-    defaults = {f.key: f.default for f in fields if f.default is not None}
     mapped = sorted({v for v in (imp.mapping or {}).values() if v})
     by_status = await status_counts(session, imp.id)
+    if _dialect(session) == "postgresql":
+        created, updated, unchanged, skipped_existing, samples = await _pg_dry_run(
+            session, imp, options, mapped, sample
+        )
+    else:
+        created, updated, unchanged, skipped_existing, samples = await _py_dry_run(
+            session, imp, options, mapped, sample
+        )
+    return {
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+        "skipped": skipped_existing
+        + by_status.get(RowStatus.duplicate, 0)
+        + by_status.get(RowStatus.discarded, 0),
+        "invalid": by_status.get(RowStatus.invalid, 0),
+        "rejected": by_status.get(RowStatus.rejected, 0),
+        "sample_updates": samples,
+    }
+
+
+def _sample(row_no: int, key_norm: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    changed_keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return {
+        "row": row_no,
+        "key": key_norm.replace("\x1f", " / "),
+        "before": {k: old.get(k) for k in changed_keys},
+        "after": {k: new.get(k) for k in changed_keys},
+    }
+
+
+async def _pg_dry_run(
+    session: AsyncSession, imp: ImportSession, options: CommitOptions, mapped: list[str], sample: int
+) -> tuple[int, int, int, int, list[dict[str, Any]]]:
+    """The commit's own expressions, counted in one pass instead of written."""
+    from loadbay.imports.commit import _ENTITY, _pg_new_data
+
+    new = _pg_new_data(options.on_existing)
+    source = (
+        "FROM staged_rows st LEFT JOIN records r "
+        f"ON r.entity_id = {_ENTITY} AND r.key_norm = st.key_norm "
+        "WHERE st.session_id = :session_id AND st.status = 'valid'"
+    )
+    params = {"session_id": imp.id, "mapped": mapped}
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    row = (
+        await session.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE r.id IS NULL), "
+                f"count(*) FILTER (WHERE r.id IS NOT NULL AND r.data IS DISTINCT FROM {new}), "
+                f"count(*) FILTER (WHERE r.id IS NOT NULL AND r.data IS NOT DISTINCT FROM {new}) {source}"
+            ),
+            params,
+        )
+    ).one()
+    created, updated, unchanged = int(row[0]), int(row[1]), int(row[2])
+    if options.on_existing == "skip":
+        return created, 0, 0, updated + unchanged, []
+    rows = (
+        await session.execute(
+            text(
+                f"SELECT st.row_no, st.key_norm, r.data, {new} {source} AND r.id IS NOT NULL "
+                f"AND r.data IS DISTINCT FROM {new} ORDER BY st.row_no LIMIT :n"
+            ),
+            {**params, "n": sample},
+        )
+    ).all()
+    return created, updated, unchanged, 0, [_sample(n, k, old, nd) for n, k, old, nd in rows]
+
+
+async def _py_dry_run(
+    session: AsyncSession, imp: ImportSession, options: CommitOptions, mapped: list[str], sample: int
+) -> tuple[int, int, int, int, list[dict[str, Any]]]:
     created = updated = unchanged = skipped_existing = 0
     samples: list[dict[str, Any]] = []
     after = -1
@@ -822,27 +893,8 @@ async def dry_run(
             else:
                 updated += 1
                 if len(samples) < sample:
-                    changed_keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-                    samples.append(
-                        {
-                            "row": p.row_no,
-                            "key": p.key_norm.replace("\x1f", " / "),
-                            "before": {k: old.get(k) for k in changed_keys},
-                            "after": {k: new.get(k) for k in changed_keys},
-                        }
-                    )
-    _ = defaults
-    return {
-        "created": created,
-        "updated": updated,
-        "unchanged": unchanged,
-        "skipped": skipped_existing
-        + by_status.get(RowStatus.duplicate, 0)
-        + by_status.get(RowStatus.discarded, 0),
-        "invalid": by_status.get(RowStatus.invalid, 0),
-        "rejected": by_status.get(RowStatus.rejected, 0),
-        "sample_updates": samples,
-    }
+                    samples.append(_sample(p.row_no, p.key_norm, old, new))
+    return created, updated, unchanged, skipped_existing, samples
 
 
 def _fingerprint(options: CommitOptions) -> str:
