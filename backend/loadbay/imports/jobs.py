@@ -171,7 +171,7 @@ async def _stage_rows(
     validator = Validator(
         entity, fields, info.columns, mapping, ref_entities=ref_entities, decimal_comma=decimal_comma
     )
-    refs = stage_mod.RefChecker(validator, fields, ref_entities)
+    refs = stage_mod.RefChecker(fields, ref_entities)
     counts = stage_mod.StageCounts()
     batches = stage_mod.read_batches(path, fmt, info, options, STAGE_BATCH)
 
@@ -280,7 +280,7 @@ async def commit_import(ctx: dict[str, Any], session_id: int) -> str:
                 chunk_no=no,
             )
         if not pending:
-            await _finish(session, imp)
+            await finish(session, imp)
     return f"{len(pending)} chunks sent"
 
 
@@ -361,10 +361,10 @@ async def _maybe_finish(session: AsyncSession, session_id: int) -> None:
     ).scalar_one()
     imp.heartbeat_at = utcnow()
     if open_chunks == 0 and imp.status in (ImportStatus.committing, ImportStatus.cancelled):
-        await _finish(session, imp)
+        await finish(session, imp)
 
 
-async def _finish(session: AsyncSession, imp: ImportSession) -> None:
+async def finish(session: AsyncSession, imp: ImportSession) -> None:
     totals = await commit_mod.chunk_totals(session, imp.id)
     by_status = await stage_mod.status_counts(session, imp.id)
     chunks = (

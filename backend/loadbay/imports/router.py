@@ -46,12 +46,12 @@ FieldQ = Annotated[str | None, Query(description="Rows with an error on this fie
 CodeQ = Annotated[str | None, Query(description="Rows with an error of this rule.", max_length=63)]
 
 
-async def _read(session: DbSession, imp: ImportSession) -> ImportRead:
+async def _read(session: DbSession, imp: ImportSession, *, suggest: bool = True) -> ImportRead:
     from loadbay.schema.models import Entity
 
     entity = await session.get(Entity, imp.entity_id) if imp.entity_id else None
     extra: dict[str, Any] = {}
-    if imp.profile and imp.status in ("uploaded", "mapped", "staged"):
+    if suggest and imp.profile and imp.status in ("uploaded", "mapped", "staged"):
         extra = await service.suggestions(session, imp)
     profile = None
     if imp.profile:
@@ -114,7 +114,9 @@ async def list_imports(
 ) -> ImportPage:
     """Import sessions, newest first: yours, or everyone's for admins."""
     items, nxt = await service.list_sessions(session, actor=actor, limit=limit, cursor=cursor, status=status_)
-    return ImportPage(items=[await _read(session, i) for i in items], next_cursor=str(nxt) if nxt else None)
+    # Listing leaves out the mapping suggestions: they are worked out per session, on request.
+    page = [await _read(session, i, suggest=False) for i in items]
+    return ImportPage(items=page, next_cursor=str(nxt) if nxt else None)
 
 
 @router.get("/{import_id}", operation_id="imports-get")

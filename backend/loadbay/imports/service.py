@@ -17,7 +17,7 @@ from loadbay.db import utcnow
 from loadbay.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from loadbay.imports import infer, repository, storage
 from loadbay.imports import mapping as mapping_mod
-from loadbay.imports.jobs import summary_counts
+from loadbay.imports.jobs import finish, summary_counts
 from loadbay.imports.models import (
     FINISHED,
     ChunkStatus,
@@ -43,6 +43,7 @@ from loadbay.imports.schemas import (
 )
 from loadbay.imports.stage import RefChecker, mark_duplicates, status_counts
 from loadbay.imports.validate import Validator
+from loadbay.records.models import Record
 from loadbay.schema import service as schema_service
 from loadbay.schema.models import Entity, FieldDef
 from loadbay.schema.types import FieldType
@@ -565,7 +566,7 @@ async def _revalidator(
         ref_entities=ref_entities,
         decimal_comma=bool((imp.profile or {}).get("decimal_comma")),
     )
-    return validator, RefChecker(validator, fields, ref_entities), fields
+    return validator, RefChecker(fields, ref_entities), fields
 
 
 def _editable(imp: ImportSession) -> None:
@@ -863,8 +864,6 @@ async def _py_dry_run(
         if not part:
             break
         after = part[-1].row_no
-        from loadbay.records.models import Record
-
         existing = {
             r.key_norm: r.data
             for r in (
@@ -964,9 +963,7 @@ async def cancel(session: AsyncSession, *, actor: Actor, import_id: int) -> Impo
                 .where(ImportChunk.session_id == imp.id, ImportChunk.status == ChunkStatus.running)
             )
         ).scalar_one()
-        from loadbay.imports.jobs import _finish
-
-        await _finish(session, imp)
+        await finish(session, imp)
         if running:
             imp.finished_at = None  # the running chunks finish, then the counts are final
     return imp

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loadbay.imports.models import RowStatus, StagedRow
 from loadbay.imports.readers import reader_for
 from loadbay.imports.readers.base import Batch, FileInfo, ReadOptions, RowProblem
-from loadbay.imports.validate import StagedBatch, Validator, mark_missing_references
+from loadbay.imports.validate import StagedBatch, mark_missing_references
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
 
@@ -116,7 +116,7 @@ async def bulk_load(session: AsyncSession, session_id: int, batch: StagedBatch) 
 class RefChecker:
     """Knows which referenced keys exist, asking the database once per distinct value."""
 
-    def __init__(self, validator: Validator, fields: list[FieldDef], ref_entities: dict[int, Entity]) -> None:
+    def __init__(self, fields: list[FieldDef], ref_entities: dict[int, Entity]) -> None:
         self.fields = {f.key: f for f in fields if f.reference_entity_id is not None}
         self.ref_entities = ref_entities
         self.known: dict[str, set[str]] = {}
@@ -226,7 +226,3 @@ async def status_counts(session: AsyncSession, session_id: int) -> dict[str, int
         {"s": session_id},
     )
     return {str(s): int(n) for s, n in rows.all()}
-
-
-async def in_thread(fn: Any, *args: Any) -> Any:
-    return await asyncio.to_thread(fn, *args)
