@@ -308,6 +308,18 @@ async def run_chunk(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Ou
     return await _isolate(session, plan, chunk)
 
 
+async def chunks_by_status(session: AsyncSession, session_id: int) -> dict[str, tuple[int, int]]:
+    """Chunk ledger by status: (chunks, rows)."""
+    rows = (
+        await session.execute(
+            select(ImportChunk.status, func.count(), func.coalesce(func.sum(ImportChunk.rows), 0))
+            .where(ImportChunk.session_id == session_id)
+            .group_by(ImportChunk.status)
+        )
+    ).all()
+    return {str(s): (int(n), int(r)) for s, n, r in rows}
+
+
 async def chunk_totals(session: AsyncSession, session_id: int) -> dict[str, int]:
     row = (
         await session.execute(

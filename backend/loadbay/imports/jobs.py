@@ -367,14 +367,7 @@ async def _maybe_finish(session: AsyncSession, session_id: int) -> None:
 async def finish(session: AsyncSession, imp: ImportSession) -> None:
     totals = await commit_mod.chunk_totals(session, imp.id)
     by_status = await stage_mod.status_counts(session, imp.id)
-    chunks = (
-        await session.execute(
-            select(ImportChunk.status, func.count(), func.coalesce(func.sum(ImportChunk.rows), 0))
-            .where(ImportChunk.session_id == imp.id)
-            .group_by(ImportChunk.status)
-        )
-    ).all()
-    by_chunk = {str(s): (int(n), int(r)) for s, n, r in chunks}
+    by_chunk = await commit_mod.chunks_by_status(session, imp.id)
     counts = summary_counts(by_status)
     failed_chunk_rows = by_chunk.get(ChunkStatus.failed, (0, 0))[1]
     cancelled_rows = by_chunk.get(ChunkStatus.cancelled, (0, 0))[1]

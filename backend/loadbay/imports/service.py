@@ -17,6 +17,7 @@ from loadbay.db import utcnow
 from loadbay.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from loadbay.imports import infer, repository, storage
 from loadbay.imports import mapping as mapping_mod
+from loadbay.imports.commit import chunks_by_status
 from loadbay.imports.jobs import finish, summary_counts
 from loadbay.imports.models import (
     FINISHED,
@@ -1003,14 +1004,7 @@ async def retry(session: AsyncSession, *, actor: Actor, import_id: int) -> Impor
 
 async def progress(session: AsyncSession, *, actor: Actor, import_id: int) -> dict[str, Any]:
     imp = await get_session(session, actor=actor, import_id=import_id)
-    chunks = (
-        await session.execute(
-            select(ImportChunk.status, func.count(), func.coalesce(func.sum(ImportChunk.rows), 0))
-            .where(ImportChunk.session_id == imp.id)
-            .group_by(ImportChunk.status)
-        )
-    ).all()
-    by = {str(s): (int(n), int(r)) for s, n, r in chunks}
+    by = await chunks_by_status(session, imp.id)
     total_rows = sum(r for _, r in by.values())
     done_rows = by.get(ChunkStatus.done, (0, 0))[1]
     rate = eta = None
