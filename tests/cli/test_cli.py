@@ -1,5 +1,6 @@
 """The `loadbay` command line, run as a real process against its own database."""
 
+import json
 import os
 import subprocess
 import sys
@@ -119,3 +120,32 @@ def test_short_passwords_are_refused(cli: Cli) -> None:
     proc = cli("users", "create", "--email", "a@example.test", ok=False, LOADBAY_NEW_USER_PASSWORD="short")
     assert proc.returncode == 2
     assert "at least 8 characters" in proc.stderr
+
+
+@pytest.mark.slow
+def test_import_drives_the_api_and_prints_a_json_summary(cli: Cli, tmp_path: Path) -> None:
+    db_url = cli.env.get("LOADBAY_DATABASE_URL")
+    with live_server(Path(cli.env["LOADBAY_DATA_DIR"]), db_url, demo=True) as server:
+        path = tmp_path / "products.csv"
+        path.write_text(
+            "sku,name,price\nC-1,Cup,2.50\nC-2,Bowl,3\nC-3,,1\nc-1,Cup (new),2.75\n", encoding="utf-8"
+        )
+        args = ["import", str(path), "--entity", "products", "--url", server.url, "--api-key", server.api_key]
+        preview = cli(*args, "--dry-run", "--json")
+        summary = json.loads(preview.stdout.strip().splitlines()[-1])
+        assert summary["status"] == "dry_run"
+        assert summary["dry_run"]["created"] == 2
+        done = cli(*args, "--json")
+        summary = json.loads(done.stdout.strip().splitlines()[-1])
+        assert summary["status"] == "completed_with_errors"
+        counts = summary["counts"]
+        assert (counts["created"], counts["invalid"], counts["duplicates"]) == (2, 1, 1)
+        again = cli(*args, "--json")
+        counts = json.loads(again.stdout.strip().splitlines()[-1])["counts"]
+        assert (counts["created"], counts["updated"], counts["unchanged"]) == (0, 0, 2)
+        # Without --json: a readable report, and a clear error for a bad key.
+        human = cli(*args)
+        assert "unchanged" in human.stdout
+        bad = cli(*args[:-1], "lb_nope", ok=False)
+        assert bad.returncode == 1
+        assert "Unknown or revoked API key" in bad.stderr
