@@ -185,6 +185,11 @@ def main() -> None:
     ap.add_argument("--reimport", action="store_true", help="import the same file a second time")
     ap.add_argument("--json", action="store_true", help="print only the JSON line")
     ap.add_argument("--keep", action="store_true", help="keep the data directory and database")
+    ap.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="log level of the server and worker (their logs are in the data directory)",
+    )
     a = ap.parse_args()
     if not GENERATOR.is_file():
         raise SystemExit(f"{GENERATOR} not found (set LOADBAY_BENCH_GENERATOR)")
@@ -217,7 +222,7 @@ def main() -> None:
         env = {
             **os.environ,
             "LOADBAY_DATA_DIR": str(data_dir / "data"),
-            "LOADBAY_LOG_LEVEL": "WARNING",
+            "LOADBAY_LOG_LEVEL": a.log_level,
             "LOADBAY_ADMIN_PASSWORD": "bench-password-1",
         }
         env.pop("LOADBAY_REDIS_URL", None)

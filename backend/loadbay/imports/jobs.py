@@ -6,6 +6,7 @@ left to do (session status, chunk ledger), never the queue.
 
 import asyncio
 import contextlib
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
         counts = await _stage_rows(
             ctx, session_id, entity_id, path, fmt, info, options, mapping, decimal_comma
         )
+        t0 = time.perf_counter()
         if not await _finish_staging(ctx, session_id, counts, policy):
             return "superseded"
     except ReadError as e:
@@ -114,6 +116,8 @@ async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
             ctx, session_id, f"Staging stopped on an internal error ({type(e).__name__}); it is logged."
         )
         return "failed"
+    counts.seconds["finish"] = time.perf_counter() - t0
+    log.info("staging_timings", session_id=session_id, **{k: round(v, 2) for k, v in counts.seconds.items()})
     return "staged"
 
 
@@ -176,10 +180,14 @@ async def _stage_rows(
     batches = stage_mod.read_batches(path, fmt, info, options, STAGE_BATCH)
 
     def step() -> tuple[StagedBatch, StagedBatch] | None:
+        t0 = time.perf_counter()
         b = next(batches, None)
+        t1 = time.perf_counter()
+        counts.seconds["read"] += t1 - t0
         if b is None:
             return None
         staged = validator.run(b.rows)
+        counts.seconds["check"] += time.perf_counter() - t1
         for k in staged.key_norm:
             if k is None:
                 continue
@@ -199,6 +207,7 @@ async def _stage_rows(
                 break
             pending = asyncio.ensure_future(asyncio.to_thread(step))
             staged, rejected = got
+            t0 = time.perf_counter()
             async with job_session(ctx) as session:
                 imp = await session.get(ImportSession, session_id)
                 if imp is None or imp.status != ImportStatus.staging:
@@ -209,6 +218,7 @@ async def _stage_rows(
                 counts.rows += len(staged) + len(rejected)
                 imp.counts = {"rows_read": counts.rows}
                 imp.heartbeat_at = utcnow()
+            counts.seconds["write"] += time.perf_counter() - t0
     finally:
         if not pending.done():
             # Let the thread finish its batch before the file is closed under it.

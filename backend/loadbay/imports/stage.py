@@ -35,6 +35,8 @@ class StageCounts:
     duplicates: int = 0
     keys: set[str] = field(default_factory=set)
     duplicate_keys: set[str] = field(default_factory=set)
+    # Where the time went: reading, checking (in a thread), writing, and the final pass.
+    seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "check": 0.0, "write": 0.0})
 
 
 def _rejected_batch(problems: list[RowProblem]) -> StagedBatch:
