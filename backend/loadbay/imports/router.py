@@ -157,13 +157,20 @@ async def upload_file(
             f"The file is {expected:,} bytes; the limit is {settings.max_upload_bytes:,} bytes.",
             code="file_too_large",
         )
-    imp = await service.upload(
+    await service.check_upload(session, actor=actor, import_id=import_id)
+    # Streaming a large file takes a while: the transaction of the check ends here, so no lock
+    # (on SQLite, the database's write lock) is held while the body arrives.
+    await session.commit()
+    received, stored = await service.receive_file(
+        settings=settings, body=_body(request), content_length=expected
+    )
+    imp = await service.attach_file(
         session,
         actor=actor,
         import_id=import_id,
         settings=settings,
-        body=_body(request),
-        content_length=expected,
+        received=received,
+        stored=stored,
         file_name=file_name,
     )
     return await _read(session, imp)

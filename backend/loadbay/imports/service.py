@@ -113,26 +113,52 @@ async def create_session(session: AsyncSession, *, actor: Actor, body: ImportCre
     return imp
 
 
-async def upload(
+UPLOADABLE = (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped)
+
+
+async def check_upload(session: AsyncSession, *, actor: Actor, import_id: int) -> None:
+    """Refuse an upload before its body is read: unknown session, or one past the mapping step."""
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    if imp.status not in UPLOADABLE:
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
+        )
+
+
+async def receive_file(
+    *, settings: Settings, body: AsyncIterator[bytes], content_length: int | None
+) -> tuple[Path, storage.StoredFile]:
+    """Stream the body to a temporary file of its own (so two uploads never write one file)."""
+    tmp = storage.temp_path(settings.data_dir)
+    stored = await storage.save_stream(body, tmp, limit=settings.max_upload_bytes, expected=content_length)
+    return tmp, stored
+
+
+async def attach_file(
     session: AsyncSession,
     *,
     actor: Actor,
     import_id: int,
     settings: Settings,
-    body: AsyncIterator[bytes],
-    content_length: int | None,
+    received: Path,
+    stored: storage.StoredFile,
     file_name: str | None,
 ) -> ImportSession:
-    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
-    if imp.status not in (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped):
-        raise Conflict(
-            f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
-        )
-    dest = storage.path_of(settings.data_dir, imp.file_id)
-    stored = await storage.save_stream(body, dest, limit=settings.max_upload_bytes, expected=content_length)
+    """Make the received file the session's file, then profile it."""
     try:
+        imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
+        if imp.status not in UPLOADABLE:
+            raise Conflict(
+                f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
+            )
         if stored.size == 0:
             raise UnreadableFile("The file is empty (0 bytes).", code="file_empty")
+    except BaseException:
+        storage.discard(received)
+        raise
+    dest = storage.path_of(settings.data_dir, imp.file_id)
+    storage.move(received, dest)
+    try:
         imp.file_size = stored.size
         imp.file_sha256 = stored.sha256
         if file_name:

@@ -42,6 +42,10 @@ def new_file_id() -> str:
     return uuid.uuid4().hex
 
 
+def temp_path(data_dir: Path) -> Path:
+    return uploads_dir(data_dir) / f"receiving-{uuid.uuid4().hex}"
+
+
 def path_of(data_dir: Path, file_id: str) -> Path:
     if not re.fullmatch(r"[0-9a-f]{32}", file_id):
         raise ValueError(f"not a file id: {file_id!r}")
@@ -106,6 +110,16 @@ async def save_stream(
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(dest)
+
+
+def discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def move(src: Path, dest: Path) -> None:
+    """Atomic within the uploads directory: a reader sees the old file or the new one."""
+    src.replace(dest)
 
 
 def remove(data_dir: Path, file_id: str) -> None:
