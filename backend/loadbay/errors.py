@@ -74,6 +74,16 @@ class TooLarge(AppError):
     code = "too_large"
 
 
+class UploadCut(AppError):
+    status_code = 400
+    code = "upload_incomplete"
+
+
+class StorageFull(AppError):
+    status_code = 507
+    code = "storage_full"
+
+
 class Invalid(AppError):
     status_code = 422
     code = "invalid"
@@ -98,7 +108,9 @@ ERR_404 = _resp(404, "Not found in this workspace")
 ERR_409 = _resp(409, "Conflicts with the current state")
 ERR_412 = _resp(412, "The record changed since the given version (If-Match)")
 ERR_422 = _resp(422, "Validation failed; `fields` names each problem")
+ERR_413 = _resp(413, "The file is larger than the upload limit")
 ERR_429 = _resp(429, "Too many attempts; see Retry-After")
+ERR_507 = _resp(507, "The server's disk is full")
 
 # Declared on every operation of an authenticated router.
 COMMON_ERRORS: Responses = {**ERR_400, **ERR_401, **ERR_403, **ERR_404, **ERR_422}

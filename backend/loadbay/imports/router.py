@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
-from loadbay.errors import COMMON_ERRORS, ERR_409, TooLarge, _resp
+from loadbay.errors import COMMON_ERRORS, ERR_409, ERR_413, ERR_507, TooLarge
 from loadbay.imports import service
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
@@ -32,8 +32,6 @@ from loadbay.imports.schemas import (
 
 router = APIRouter(prefix="/workspaces/{workspace_id}/imports", tags=["imports"], responses=COMMON_ERRORS)
 ImportId = Annotated[int, Path(description="Import session id.", ge=1, le=2**63 - 1)]
-ERR_413 = _resp(413, "The file is larger than the upload limit")
-ERR_507 = _resp(507, "The server's disk is full")
 RowStatusQ = Annotated[
     str | None,
     Query(

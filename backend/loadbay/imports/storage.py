@@ -12,20 +12,10 @@ from pathlib import Path
 
 import anyio
 
-from loadbay.errors import AppError, TooLarge
+from loadbay.errors import StorageFull, TooLarge, UploadCut
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
-
-
-class StorageFull(AppError):
-    status_code = 507
-    code = "storage_full"
-
-
-class UploadCut(AppError):
-    status_code = 400
-    code = "upload_incomplete"
 
 
 @dataclass
