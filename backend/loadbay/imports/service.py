@@ -213,6 +213,8 @@ def _inspect(path: Path, fmt: str, options: ReadOptions) -> dict[str, Any]:
                 "confidence": round(t.confidence, 3),
                 "enum_values": list(t.enum_values) if t.enum_values else None,
                 "_values": [_jsonable(v) for v in values[:200]],
+                # The whole inference, kept so that suggestions never work it out again.
+                "_inferred": {**asdict(t), "type": str(t.type)},
             }
         )
     return {
@@ -269,13 +271,16 @@ def _field_infos(fields: list[FieldDef], key_fields: list[str]) -> list[mapping_
     ]
 
 
+def _inferred(column: dict[str, Any]) -> infer.InferredType:
+    d = dict(column["_inferred"])
+    d["type"] = FieldType(d["type"])
+    d["enum_values"] = tuple(d["enum_values"]) if d.get("enum_values") else None
+    return infer.InferredType(**d)
+
+
 def _columns_in(profile: dict[str, Any]) -> list[mapping_mod.ColumnInfo]:
     return [
-        mapping_mod.ColumnInfo(
-            name=c["name"],
-            samples=tuple(c.get("_values") or c.get("samples") or ()),
-            inferred=infer.infer_type(c.get("_values") or c.get("samples") or []),
-        )
+        mapping_mod.ColumnInfo(name=c["name"], samples=tuple(c.get("_values") or ()), inferred=_inferred(c))
         for c in profile.get("columns", [])
     ]
 
