@@ -66,7 +66,7 @@ def plan_chunks(
     return chunks
 
 
-def _is_transient(e: DBAPIError) -> bool:
+def is_transient(e: DBAPIError) -> bool:
     """Faults worth retrying the whole chunk for: lost connections, deadlocks, serialization."""
     if e.connection_invalidated:
         return True
@@ -270,25 +270,25 @@ async def _isolate(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Out
                 out.add(await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, part))
             continue
         except (IntegrityError, DBAPIError) as e:
-            if isinstance(e, DBAPIError) and _is_transient(e):
+            if isinstance(e, DBAPIError) and is_transient(e):
                 raise
         for row_no in part:
             try:
                 async with session.begin_nested():
                     out.add(await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, [row_no]))
             except (IntegrityError, DBAPIError) as e:
-                if isinstance(e, DBAPIError) and _is_transient(e):
+                if isinstance(e, DBAPIError) and is_transient(e):
                     raise
                 out.failed += 1
                 await session.execute(
                     update(StagedRow)
                     .where(StagedRow.session_id == plan.session_id, StagedRow.row_no == row_no)
-                    .values(status=RowStatus.failed, errors={"_row": ["database", _db_message(e)]})
+                    .values(status=RowStatus.failed, errors={"_row": ["database", db_message(e)]})
                 )
     return out
 
 
-def _db_message(e: DBAPIError) -> str:
+def db_message(e: DBAPIError) -> str:
     orig = e.orig
     diag = getattr(orig, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
@@ -303,7 +303,7 @@ async def run_chunk(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Ou
         async with session.begin_nested():
             return await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, None)
     except (IntegrityError, DBAPIError) as e:
-        if isinstance(e, DBAPIError) and not isinstance(e, IntegrityError) and _is_transient(e):
+        if isinstance(e, DBAPIError) and not isinstance(e, IntegrityError) and is_transient(e):
             raise
     return await _isolate(session, plan, chunk)
 

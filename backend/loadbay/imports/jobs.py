@@ -22,6 +22,7 @@ from loadbay.imports import commit as commit_mod
 from loadbay.imports import stage as stage_mod
 from loadbay.imports import storage
 from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus, RowStatus, StagedRow
+from loadbay.imports.readers import reader_for
 from loadbay.imports.readers.base import FileInfo, ReadError, ReadOptions
 from loadbay.imports.validate import BUCKETS, StagedBatch, Validator
 from loadbay.schema.models import Entity, FieldDef
@@ -105,10 +106,10 @@ async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
         await _fail(ctx, session_id, f"{e.message}" + (f" (row {e.row})" if e.row else ""))
         return "failed"
     except DBAPIError as e:
-        if commit_mod._is_transient(e):
+        if commit_mod.is_transient(e):
             raise  # the sweeper starts the staging again
         log.exception("staging_failed", session_id=session_id)
-        await _fail(ctx, session_id, f"Staging stopped: {commit_mod._db_message(e)}")
+        await _fail(ctx, session_id, f"Staging stopped: {commit_mod.db_message(e)}")
         return "failed"
     except Exception as e:
         log.exception("staging_failed", session_id=session_id)
@@ -177,7 +178,7 @@ async def _stage_rows(
     )
     refs = stage_mod.RefChecker(fields, ref_entities)
     counts = stage_mod.StageCounts()
-    batches = stage_mod.read_batches(path, fmt, info, options, STAGE_BATCH)
+    batches = reader_for(fmt).batches(path, info, options, batch_size=STAGE_BATCH)
 
     def step() -> tuple[StagedBatch, StagedBatch] | None:
         t0 = time.perf_counter()
@@ -195,7 +196,7 @@ async def _stage_rows(
                 counts.duplicate_keys.add(k)
             else:
                 counts.keys.add(k)
-        return staged, stage_mod._rejected_batch(b.problems)
+        return staged, stage_mod.rejected_batch(b.problems)
 
     # The next batch is read and checked in a thread while this one is written: the database
     # works on the other core meanwhile.
@@ -299,8 +300,8 @@ async def commit_chunk(ctx: dict[str, Any], session_id: int, chunk_no: int) -> s
         try:
             return await _commit_chunk_once(ctx, session_id, chunk_no)
         except DBAPIError as e:
-            if not commit_mod._is_transient(e) or attempt == CHUNK_ATTEMPTS - 1:
-                await _chunk_failed(ctx, session_id, chunk_no, commit_mod._db_message(e))
+            if not commit_mod.is_transient(e) or attempt == CHUNK_ATTEMPTS - 1:
+                await _chunk_failed(ctx, session_id, chunk_no, commit_mod.db_message(e))
                 return "failed"
             log.warning("chunk_retry", session_id=session_id, chunk_no=chunk_no, error=str(e.orig)[:200])
             await asyncio.sleep(min(0.5 * 2**attempt, 10))

@@ -7,9 +7,7 @@ deleting what it had written.
 """
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -17,8 +15,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.imports.models import RowStatus, StagedRow
-from loadbay.imports.readers import reader_for
-from loadbay.imports.readers.base import Batch, FileInfo, ReadOptions, RowProblem
+from loadbay.imports.readers.base import RowProblem
 from loadbay.imports.validate import StagedBatch, mark_missing_references
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
@@ -39,7 +36,7 @@ class StageCounts:
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "check": 0.0, "write": 0.0})
 
 
-def _rejected_batch(problems: list[RowProblem]) -> StagedBatch:
+def rejected_batch(problems: list[RowProblem]) -> StagedBatch:
     out = StagedBatch()
     for p in problems:
         out.row_no.append(p.row)
@@ -146,12 +143,6 @@ class RefChecker:
                 missing.update(v for v in part if v not in found)
             if missing:
                 mark_missing_references(batch, fkey, missing, target, f.label)
-
-
-def read_batches(
-    path: Path, fmt: str, info: FileInfo, options: ReadOptions, batch_size: int
-) -> Iterator[Batch]:
-    return reader_for(fmt).batches(path, info, options, batch_size=batch_size)
 
 
 async def clear(session: AsyncSession, session_id: int) -> None:
