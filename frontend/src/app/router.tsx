@@ -20,6 +20,7 @@ import { FullPageError } from "../components/full-page-error";
 import { LoginPage } from "../features/auth/login-page";
 import { UserMenu } from "../features/auth/user-menu";
 import { EntityListPage } from "../features/entities/entity-list-page";
+import { validateImportSearch } from "../features/imports/search";
 import { validateRecordsSearch } from "../features/records/search";
 import { lastWorkspace } from "./last-workspace";
 import { Shell } from "./shell";
@@ -134,10 +135,54 @@ const recordsRoute = createRoute({
   errorComponent: RouteError,
 });
 
+function PagePending() {
+  return (
+    <Stack gap="md" aria-busy="true" aria-label="Loading">
+      <Skeleton height={32} width={240} />
+      <Skeleton height={360} />
+    </Stack>
+  );
+}
+
+const importsRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "imports",
+  component: lazyRouteComponent(() => import("../features/imports/history-page")),
+  pendingComponent: PagePending,
+  errorComponent: RouteError,
+});
+
+const newImportRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "imports/new",
+  validateSearch: (search: Record<string, unknown>): { entity?: string } =>
+    typeof search.entity === "string" && /^[a-z][a-z0-9_]{0,62}$/.test(search.entity) ? { entity: search.entity } : {},
+  component: lazyRouteComponent(() => import("../features/imports/new-import-page")),
+  pendingComponent: PagePending,
+  errorComponent: RouteError,
+});
+
+const importRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "imports/$importId",
+  params: {
+    parse: ({ importId }) => {
+      const id = Number(importId);
+      if (!Number.isSafeInteger(id) || id < 1) throw notFound();
+      return { importId: id };
+    },
+    stringify: ({ importId }) => ({ importId: String(importId) }),
+  },
+  validateSearch: validateImportSearch,
+  component: lazyRouteComponent(() => import("../features/imports/import-page")),
+  pendingComponent: PagePending,
+  errorComponent: RouteError,
+});
+
 const routeTree = rootRoute.addChildren([
   loginRoute,
   indexRoute,
-  workspaceRoute.addChildren([entityListRoute, recordsRoute]),
+  workspaceRoute.addChildren([entityListRoute, recordsRoute, importsRoute, newImportRoute, importRoute]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

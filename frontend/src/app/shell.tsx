@@ -1,10 +1,10 @@
-import { ActionIcon, AppShell, Burger, Button, Group, ScrollArea, Text, Tooltip, useComputedColorScheme, useMantineColorScheme } from "@mantine/core";
+import { ActionIcon, AppShell, Burger, Button, Group, ScrollArea, Stack, Text, Tooltip, useComputedColorScheme, useMantineColorScheme } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { Outlet, getRouteApi, useNavigate } from "@tanstack/react-router";
 import { useQuery } from "@tanstack/react-query";
 import { workspacesQuery } from "../api/queries";
 import { EmptyState } from "../components/empty-state";
-import { AnchorLink } from "../components/links";
+import { AnchorLink, NavLinkLink } from "../components/links";
 import { useEffect } from "react";
 import { UserMenu } from "../features/auth/user-menu";
 import { EntityNav } from "../features/entities/entity-nav";
@@ -51,6 +51,12 @@ export function Shell() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs">
+        <AppShell.Section>
+          <Stack gap={2} component="nav" aria-label="Imports" mb="sm">
+            <NavLinkLink to="/w/$workspaceId/imports/new" params={{ workspaceId }} label="New import" onClick={nav.close} fw={600} />
+            <NavLinkLink to="/w/$workspaceId/imports" params={{ workspaceId }} activeOptions={{ exact: true }} label="Import history" onClick={nav.close} />
+          </Stack>
+        </AppShell.Section>
         <AppShell.Section grow component={ScrollArea}>
           <Text size="xs" fw={600} c="dimmed" tt="uppercase" px="xs" py={6}>
             Entities

@@ -1,4 +1,4 @@
-import { Anchor, type AnchorProps, NavLink, type NavLinkProps } from "@mantine/core";
+import { Anchor, type AnchorProps, Button, type ButtonProps, NavLink, type NavLinkProps } from "@mantine/core";
 import { createLink, type LinkComponent } from "@tanstack/react-router";
 import type { ComponentPropsWithRef } from "react";
 
@@ -17,3 +17,10 @@ function MantineNavLink(props: MantineNavLinkProps) {
 }
 const RouterNavLink = createLink(MantineNavLink);
 export const NavLinkLink: LinkComponent<typeof MantineNavLink> = (props) => <RouterNavLink preload="intent" {...props} />;
+
+type MantineButtonProps = ButtonProps & Omit<ComponentPropsWithRef<"a">, keyof ButtonProps>;
+function MantineButtonAnchor(props: MantineButtonProps) {
+  return <Button component="a" {...props} />;
+}
+const RouterButton = createLink(MantineButtonAnchor);
+export const ButtonLink: LinkComponent<typeof MantineButtonAnchor> = (props) => <RouterButton preload="intent" {...props} />;

@@ -1,0 +1,176 @@
+import { keepPreviousData, queryOptions } from "@tanstack/react-query";
+import { api, type Schemas, unwrap } from "../../api/client";
+
+/** The import API as TanStack Query definitions: one key per resource, under the workspace's imports. */
+
+export type ImportSession = Schemas["ImportRead"];
+export type ColumnMapping = Schemas["ColumnMapping"];
+export type ColumnProfile = Schemas["ColumnProfile"];
+export type StagedRow = Schemas["StagedRowRead"];
+export type Progress = Schemas["Progress"];
+export type DryRun = Schemas["DryRun"];
+export type CommitOptions = Schemas["CommitOptions"];
+export type BulkEdit = Schemas["BulkEdit"];
+export type BulkEditResult = Schemas["BulkEditResult"];
+export type RowSelection = Schemas["RowSelection"];
+export type ReadOptions = Schemas["ReadOptionsIn"];
+export type FieldCreate = Schemas["FieldCreate"];
+
+/** Row filters of the review grid (they are also the URL's). */
+export type RowFilter = { status?: string; field?: string; code?: string };
+
+export const RUNNING_STATUSES = new Set(["staging", "committing"]);
+export const FINISHED_STATUSES = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
+
+export const importKeys = {
+  all: (workspaceId: number) => ["workspaces", workspaceId, "imports"] as const,
+  list: (workspaceId: number) => ["workspaces", workspaceId, "imports", "list"] as const,
+  one: (workspaceId: number, importId: number) => ["workspaces", workspaceId, "imports", importId] as const,
+  rows: (workspaceId: number, importId: number) => ["workspaces", workspaceId, "imports", importId, "rows"] as const,
+};
+
+const path = (workspaceId: number, importId: number) => ({ workspace_id: workspaceId, import_id: importId });
+
+export const importQuery = (workspaceId: number, importId: number) =>
+  queryOptions({
+    queryKey: importKeys.one(workspaceId, importId),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}", { params: { path: path(workspaceId, importId) }, signal })),
+    // While work runs in the background the session changes on its own.
+    refetchInterval: (q) => (q.state.data && RUNNING_STATUSES.has(q.state.data.status) ? 2000 : false),
+  });
+
+export const importListPage = (workspaceId: number, cursor: string | undefined, signal?: AbortSignal) =>
+  unwrap(
+    api.GET("/api/v1/workspaces/{workspace_id}/imports", {
+      params: { path: { workspace_id: workspaceId }, query: { limit: 50, cursor: cursor ? Number(cursor) : undefined } },
+      signal,
+    }),
+  );
+
+export const rowCountQuery = (workspaceId: number, importId: number, filter: RowFilter) =>
+  queryOptions({
+    queryKey: [...importKeys.rows(workspaceId, importId), "count", filter.status ?? "", filter.field ?? "", filter.code ?? ""],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows/count", {
+          params: { path: path(workspaceId, importId), query: { status: filter.status, field: filter.field, code: filter.code } },
+          signal,
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+
+export const errorSummaryQuery = (workspaceId: number, importId: number) =>
+  queryOptions({
+    queryKey: [...importKeys.rows(workspaceId, importId), "errors"],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}/errors", { params: { path: path(workspaceId, importId) }, signal }),
+      ),
+  });
+
+export const stagedRowQuery = (workspaceId: number, importId: number, rowNo: number) =>
+  queryOptions({
+    queryKey: [...importKeys.rows(workspaceId, importId), "row", rowNo],
+    queryFn: async ({ signal }) => {
+      const page = await fetchRows(workspaceId, importId, { cursor: rowNo - 1, limit: 1, filter: {} }, signal);
+      const row = page.items[0];
+      return row && row.row === rowNo ? row : null;
+    },
+  });
+
+export const progressQuery = (workspaceId: number, importId: number) =>
+  queryOptions({
+    queryKey: [...importKeys.one(workspaceId, importId), "progress"],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}/progress", { params: { path: path(workspaceId, importId) }, signal }),
+      ),
+  });
+
+export const dryRunQuery = (workspaceId: number, importId: number, options: CommitOptions) =>
+  queryOptions({
+    queryKey: [...importKeys.rows(workspaceId, importId), "dry-run", options.on_existing, options.on_invalid],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/dry-run", {
+          params: { path: path(workspaceId, importId) },
+          body: options,
+          signal,
+        }),
+      ),
+    staleTime: 0,
+  });
+
+export function fetchRows(
+  workspaceId: number,
+  importId: number,
+  { cursor, limit, filter }: { cursor: number | null; limit: number; filter: RowFilter },
+  signal?: AbortSignal,
+) {
+  return unwrap(
+    api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows", {
+      params: {
+        path: path(workspaceId, importId),
+        query: { cursor: cursor ?? undefined, limit, status: filter.status, field: filter.field, code: filter.code },
+      },
+      signal,
+    }),
+  );
+}
+
+// --- actions ------------------------------------------------------------------------------------
+
+export const createImport = (workspaceId: number, body: Schemas["ImportCreate"]) =>
+  unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports", { params: { path: { workspace_id: workspaceId } }, body }));
+
+export const setReadOptions = (workspaceId: number, importId: number, body: ReadOptions) =>
+  unwrap(api.PUT("/api/v1/workspaces/{workspace_id}/imports/{import_id}/options", { params: { path: path(workspaceId, importId) }, body }));
+
+export const saveMapping = (workspaceId: number, importId: number, body: Schemas["MappingSave"]) =>
+  unwrap(api.PUT("/api/v1/workspaces/{workspace_id}/imports/{import_id}/mapping", { params: { path: path(workspaceId, importId) }, body }));
+
+export const startStaging = (workspaceId: number, importId: number) =>
+  unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/stage", { params: { path: path(workspaceId, importId) } }));
+
+export const editRow = (workspaceId: number, importId: number, rowNo: number, data: Record<string, unknown>) =>
+  unwrap(
+    api.PATCH("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows/{row_no}", {
+      params: { path: { ...path(workspaceId, importId), row_no: rowNo } },
+      body: { data },
+    }),
+  );
+
+export const bulkEdit = (workspaceId: number, importId: number, body: BulkEdit) =>
+  unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows/bulk", { params: { path: path(workspaceId, importId) }, body }));
+
+export const commitImport = (workspaceId: number, importId: number, options: CommitOptions, idempotencyKey: string) =>
+  unwrap(
+    api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/commit", {
+      params: { path: path(workspaceId, importId), header: { "idempotency-key": idempotencyKey } },
+      body: options,
+    }),
+  );
+
+export const cancelImport = (workspaceId: number, importId: number) =>
+  unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/cancel", { params: { path: path(workspaceId, importId) } }));
+
+export const retryImport = (workspaceId: number, importId: number) =>
+  unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/retry", { params: { path: path(workspaceId, importId) } }));
+
+export const deleteImport = (workspaceId: number, importId: number) =>
+  unwrap(api.DELETE("/api/v1/workspaces/{workspace_id}/imports/{import_id}", { params: { path: path(workspaceId, importId) } }));
+
+export const createField = (workspaceId: number, entityKey: string, body: FieldCreate) =>
+  unwrap(
+    api.POST("/api/v1/workspaces/{workspace_id}/entities/{entity_key}/fields", {
+      params: { path: { workspace_id: workspaceId, entity_key: entityKey } },
+      body,
+    }),
+  );
+
+export const reportUrl = (workspaceId: number, importId: number, format: "csv" | "xlsx") =>
+  `/api/v1/workspaces/${workspaceId}/imports/${importId}/report?format=${format}`;
+
+export const eventsUrl = (workspaceId: number, importId: number) => `/api/v1/workspaces/${workspaceId}/imports/${importId}/events`;

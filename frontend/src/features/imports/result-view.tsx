@@ -1,0 +1,113 @@
+import { Alert, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { ButtonLink } from "../../components/links";
+import { useState } from "react";
+import { errorMessage } from "../../api/client";
+import { type ImportSession, reportUrl } from "./api";
+import { formatDuration, formatExact, formatInt, statusLabel } from "./format";
+
+type Props = { workspaceId: number; session: ImportSession; onRetry: () => Promise<void> };
+
+const COUNTS: [string, string][] = [
+  ["created", "Created"],
+  ["updated", "Updated"],
+  ["unchanged", "Unchanged"],
+  ["skipped", "Skipped"],
+  ["invalid", "Invalid"],
+  ["rejected", "Rejected"],
+  ["failed", "Failed"],
+  ["not_committed", "Not committed"],
+];
+
+/** How an import ended: counts, the error report, and a retry of failed chunks. */
+export function ResultView({ workspaceId, session, onRetry }: Props) {
+  const [retrying, setRetrying] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const c = session.counts;
+  const problems = (c.invalid ?? 0) + (c.rejected ?? 0) + (c.failed ?? 0);
+  const canRetry = session.status === "failed" || (session.status === "completed_with_errors" && (c.chunks_failed ?? 0) > 0);
+  const staged = session.staged_at !== null;
+  const took =
+    session.commit_started_at && session.finished_at
+      ? (new Date(session.finished_at).getTime() - new Date(session.commit_started_at).getTime()) / 1000
+      : null;
+  const color = session.status === "completed" ? "green" : session.status === "completed_with_errors" ? "orange" : session.status === "failed" ? "red" : "gray";
+
+  const retry = async () => {
+    setRetrying(true);
+    setError(null);
+    try {
+      await onRetry();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setRetrying(false);
+    }
+  };
+
+  return (
+    <Stack gap="md">
+      <Alert color={color} title={statusLabel(session.status)} data-testid="result-status">
+        {session.status === "cancelled"
+          ? "The import was cancelled. What was written before stays."
+          : session.status === "failed"
+            ? session.error ?? "The import failed."
+            : `${formatInt((c.created ?? 0) + (c.updated ?? 0))} records written${took !== null ? ` in ${formatDuration(took)}` : ""}.`}
+        {session.finished_at && (
+          <Text size="xs" c="dimmed" mt={4}>
+            Finished {formatExact(session.finished_at)}
+          </Text>
+        )}
+      </Alert>
+      <SimpleGrid cols={{ base: 2, sm: 4 }} data-testid="result-counts">
+        {COUNTS.filter(([k]) => k in c).map(([k, label]) => (
+          <Paper key={k} withBorder radius="md" p="sm">
+            <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+              {label}
+            </Text>
+            <Text fw={700} size="xl" data-testid={`count-${k}`}>
+              {formatInt(c[k])}
+            </Text>
+          </Paper>
+        ))}
+      </SimpleGrid>
+      {error !== null && (
+        <Alert color="red" role="alert">
+          {errorMessage(error)}
+        </Alert>
+      )}
+      <Paper withBorder radius="md" p="md">
+        <Stack gap="sm">
+          <Title order={4}>Rows that did not make it</Title>
+          <Text size="sm" c="dimmed">
+            {problems
+              ? `${formatInt(problems)} rows, as uploaded, with a column saying why. Fix them and upload the report again.`
+              : "Every staged row was imported or skipped on purpose; the report has only its header."}
+          </Text>
+          <Group>
+            <Button component="a" href={reportUrl(workspaceId, session.id, "csv")} download variant="light" disabled={!staged}>
+              Download error report (CSV)
+            </Button>
+            <Button component="a" href={reportUrl(workspaceId, session.id, "xlsx")} download variant="light" disabled={!staged}>
+              Download error report (XLSX)
+            </Button>
+          </Group>
+        </Stack>
+      </Paper>
+      <Group>
+        {session.entity && session.status !== "failed" && (
+          <ButtonLink to="/w/$workspaceId/e/$entityKey" params={{ workspaceId, entityKey: session.entity }}>
+            Open the records
+          </ButtonLink>
+        )}
+        {canRetry && (
+          <Button color="orange" onClick={() => void retry()} loading={retrying}>
+            {session.staged_at ? "Retry failed chunks" : "Retry"}
+          </Button>
+        )}
+        <ButtonLink to="/w/$workspaceId/imports/new" params={{ workspaceId }} variant="default">
+          New import
+        </ButtonLink>
+      </Group>
+    </Stack>
+  );
+}
