@@ -1,4 +1,4 @@
-"""Committing staged rows into records, one chunk (a range of key buckets) per transaction.
+"""Committing staged rows into records, one chunk (a range of row numbers) per transaction.
 
 PostgreSQL: set-based statements straight from the staging table (an UPDATE of the rows whose
 values differ, then an INSERT of the keys not there yet). SQLite: the chunk's rows are compared in
@@ -6,7 +6,6 @@ Python and written in batches. Either way the chunk's ledger row is marked done,
 the same transaction, so a chunk that runs twice applies once.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -50,19 +49,31 @@ class Outcome:
         self.failed += o.failed
 
 
-def plan_chunks(
-    bucket_counts: Sequence[tuple[int, int]], chunk_rows: int, buckets: int
-) -> list[tuple[int, int, int]]:
-    """Group consecutive buckets into chunks of about chunk_rows rows: (lo, hi exclusive, rows)."""
+async def plan_chunks(session: AsyncSession, session_id: int, chunk_rows: int) -> list[tuple[int, int, int]]:
+    """Split the valid rows into chunks of chunk_rows rows: (first row_no, last row_no + 1, rows).
+
+    One pass over the session's rows in primary-key order; the chunks hold disjoint rows, and (the
+    duplicates set aside while staging) disjoint keys.
+    """
+    starts = (
+        await session.execute(
+            text(
+                "SELECT row_no, rn FROM (SELECT row_no, row_number() OVER (ORDER BY row_no) AS rn "
+                "FROM staged_rows WHERE session_id = :s AND status = 'valid') numbered "
+                "WHERE (rn - 1) % :n = 0 OR rn = (SELECT count(*) FROM staged_rows "
+                "WHERE session_id = :s AND status = 'valid') ORDER BY row_no"
+            ),
+            {"s": session_id, "n": chunk_rows},
+        )
+    ).all()
+    if not starts:
+        return []
+    last_row, total = int(starts[-1][0]), int(starts[-1][1])
+    firsts = [(int(r), int(n)) for r, n in starts if (int(n) - 1) % chunk_rows == 0]
     chunks: list[tuple[int, int, int]] = []
-    lo, rows = 0, 0
-    for bucket, n in sorted(bucket_counts):
-        rows += n
-        if rows >= chunk_rows:
-            chunks.append((lo, bucket + 1, rows))
-            lo, rows = bucket + 1, 0
-    if rows:
-        chunks.append((lo, buckets, rows))
+    for i, (lo, rn) in enumerate(firsts):
+        hi, next_rn = firsts[i + 1] if i + 1 < len(firsts) else (last_row + 1, total + 1)
+        chunks.append((lo, hi, next_rn - rn))
     return chunks
 
 
@@ -79,7 +90,7 @@ def is_transient(e: DBAPIError) -> bool:
 
 _PG_SOURCE = """
     FROM staged_rows st
-    WHERE st.session_id = :session_id AND st.bucket >= :lo AND st.bucket < :hi
+    WHERE st.session_id = :session_id AND st.row_no >= :lo AND st.row_no < :hi
       AND st.status = 'valid' {rows_filter}
 """
 
@@ -100,7 +111,7 @@ _ENTITY = "(SELECT s.entity_id FROM import_sessions s WHERE s.id = :session_id)"
 
 
 async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None) -> Outcome:
-    # Every statement here reads by index: a chunk's bucket range, then keys in the key index.
+    # Every statement here reads by index: the chunk's rows by primary key, then keys in the key index.
     await session.execute(text("SET LOCAL enable_seqscan = off"))
     rows_filter = "AND st.row_no = ANY(:rows)" if rows is not None else ""
     source = _PG_SOURCE.format(rows_filter=rows_filter)
@@ -169,8 +180,8 @@ async def _sqlite_apply(
         select(StagedRow.key_norm, StagedRow.data)
         .where(
             StagedRow.session_id == plan.session_id,
-            StagedRow.bucket >= lo,
-            StagedRow.bucket < hi,
+            StagedRow.row_no >= lo,
+            StagedRow.row_no < hi,
             StagedRow.status == RowStatus.valid,
         )
         .order_by(StagedRow.key_norm)
@@ -254,8 +265,8 @@ async def _isolate(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Out
                 select(StagedRow.row_no)
                 .where(
                     StagedRow.session_id == plan.session_id,
-                    StagedRow.bucket >= chunk.bucket_lo,
-                    StagedRow.bucket < chunk.bucket_hi,
+                    StagedRow.row_no >= chunk.row_lo,
+                    StagedRow.row_no < chunk.row_hi,
                     StagedRow.status == RowStatus.valid,
                 )
                 .order_by(StagedRow.row_no)
@@ -267,7 +278,7 @@ async def _isolate(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Out
         part = row_nos[start : start + ISOLATE_BATCH]
         try:
             async with session.begin_nested():
-                out.add(await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, part))
+                out.add(await _apply(session, plan, chunk.row_lo, chunk.row_hi, part))
             continue
         except (IntegrityError, DBAPIError) as e:
             if isinstance(e, DBAPIError) and is_transient(e):
@@ -275,7 +286,7 @@ async def _isolate(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Out
         for row_no in part:
             try:
                 async with session.begin_nested():
-                    out.add(await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, [row_no]))
+                    out.add(await _apply(session, plan, chunk.row_lo, chunk.row_hi, [row_no]))
             except (IntegrityError, DBAPIError) as e:
                 if isinstance(e, DBAPIError) and is_transient(e):
                     raise
@@ -301,7 +312,7 @@ async def run_chunk(session: AsyncSession, plan: Plan, chunk: ImportChunk) -> Ou
     """Apply one chunk; rows the database refuses are isolated and marked failed, the rest commit."""
     try:
         async with session.begin_nested():
-            return await _apply(session, plan, chunk.bucket_lo, chunk.bucket_hi, None)
+            return await _apply(session, plan, chunk.row_lo, chunk.row_hi, None)
     except (IntegrityError, DBAPIError) as e:
         if isinstance(e, DBAPIError) and not isinstance(e, IntegrityError) and is_transient(e):
             raise

@@ -21,10 +21,10 @@ from loadbay.db import utcnow
 from loadbay.imports import commit as commit_mod
 from loadbay.imports import stage as stage_mod
 from loadbay.imports import storage
-from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus, RowStatus, StagedRow
+from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus, RowStatus
 from loadbay.imports.readers import reader_for
 from loadbay.imports.readers.base import FileInfo, ReadError, ReadOptions
-from loadbay.imports.validate import BUCKETS, StagedBatch, Validator
+from loadbay.imports.validate import StagedBatch, Validator
 from loadbay.schema.models import Entity, FieldDef
 from loadbay.worker.backend import defer, job_session
 
@@ -129,7 +129,8 @@ async def _finish_staging(
         imp = await session.get(ImportSession, session_id, with_for_update=True)
         if imp is None or imp.status != ImportStatus.staging:
             return False
-        await stage_mod.mark_duplicates(session, session_id, counts.duplicate_keys, policy)
+        rows = [n for group in counts.duplicate_rows.values() for n in group]
+        await stage_mod.mark_duplicates(session, session_id, policy, rows=rows)
         by_status = await stage_mod.status_counts(session, session_id)
         imp.counts = summary_counts(by_status)
         imp.status = ImportStatus.staged
@@ -188,14 +189,8 @@ async def _stage_rows(
         if b is None:
             return None
         staged = validator.run(b.rows)
+        counts.note_keys(staged)
         counts.seconds["check"] += time.perf_counter() - t1
-        for k in staged.key_norm:
-            if k is None:
-                continue
-            if k in counts.keys:
-                counts.duplicate_keys.add(k)
-            else:
-                counts.keys.add(k)
         return staged, stage_mod.rejected_batch(b.problems)
 
     # The next batch is read and checked in a thread while this one is written: the database
@@ -225,7 +220,7 @@ async def _stage_rows(
             # Let the thread finish its batch before the file is closed under it.
             with contextlib.suppress(Exception):
                 await pending
-    counts.keys.clear()
+    counts.first_row.clear()
     return counts
 
 
@@ -255,23 +250,9 @@ async def commit_import(ctx: dict[str, Any], session_id: int) -> str:
             )
         ).scalar_one()
         if not have:
-            bucket_counts = (
-                await session.execute(
-                    select(StagedRow.bucket, func.count())
-                    .where(
-                        StagedRow.session_id == session_id,
-                        StagedRow.status == RowStatus.valid,
-                    )
-                    .group_by(StagedRow.bucket)
-                )
-            ).all()
-            plan = commit_mod.plan_chunks(
-                [(int(b), int(n)) for b, n in bucket_counts], _settings(ctx).import_chunk_rows, BUCKETS
-            )
+            plan = await commit_mod.plan_chunks(session, session_id, _settings(ctx).import_chunk_rows)
             for no, (lo, hi, rows) in enumerate(plan):
-                session.add(
-                    ImportChunk(session_id=session_id, chunk_no=no, bucket_lo=lo, bucket_hi=hi, rows=rows)
-                )
+                session.add(ImportChunk(session_id=session_id, chunk_no=no, row_lo=lo, row_hi=hi, rows=rows))
             await session.flush()
         imp.heartbeat_at = utcnow()
         pending = (

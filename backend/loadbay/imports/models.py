@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loadbay.db import Base, BigId, JsonDoc, KeyText, UTCDateTime, utcnow
@@ -96,7 +96,6 @@ class StagedRow(Base):
 
     __tablename__ = "staged_rows"
     __table_args__ = (
-        Index("ix_staged_rows_session_id_bucket", "session_id", "bucket"),
         Index(
             "ix_staged_rows_session_id_row_no_problems",
             "session_id",
@@ -109,8 +108,6 @@ class StagedRow(Base):
     session_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     row_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key_norm: Mapped[str | None] = mapped_column(KeyText)
-    # A stable hash of the key (crc32 % BUCKETS): chunks cover bucket ranges, so they never share a key.
-    bucket: Mapped[int] = mapped_column(SmallInteger, default=0)
     status: Mapped[str] = mapped_column(String(12))
     # Stored values by field key; a cell that failed its rule keeps the text as read.
     data: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
@@ -127,8 +124,10 @@ class ImportChunk(Base):
         BigInteger, ForeignKey("import_sessions.id", ondelete="CASCADE"), primary_key=True
     )
     chunk_no: Mapped[int] = mapped_column(primary_key=True)
-    bucket_lo: Mapped[int] = mapped_column()
-    bucket_hi: Mapped[int] = mapped_column()  # exclusive
+    # The chunk's rows: the valid staged rows numbered row_lo ≤ row_no < row_hi. Duplicates are set
+    # aside while staging, so no two valid rows share a key and chunks can commit side by side.
+    row_lo: Mapped[int] = mapped_column(BigInteger)
+    row_hi: Mapped[int] = mapped_column(BigInteger)  # exclusive
     rows: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(12), default=ChunkStatus.pending)
     attempts: Mapped[int] = mapped_column(default=0)

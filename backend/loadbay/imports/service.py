@@ -643,7 +643,6 @@ async def _rewrite(
                 "b_errors": batch.errors[i],
                 "b_status": new_status,
                 "b_key": batch.key_norm[i],
-                "b_bucket": batch.bucket[i],
             }
         )
     t = cast(Table, StagedRow.__table__)
@@ -656,11 +655,10 @@ async def _rewrite(
             errors=bindparam("b_errors"),
             status=bindparam("b_status"),
             key_norm=bindparam("b_key"),
-            bucket=bindparam("b_bucket"),
         ),
         writes,
     )
-    await mark_duplicates(session, imp.id, touched_keys, imp.duplicate_policy)
+    await mark_duplicates(session, imp.id, imp.duplicate_policy, keys=touched_keys)
     return now_valid, now_invalid
 
 

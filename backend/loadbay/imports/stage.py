@@ -20,7 +20,7 @@ from loadbay.imports.validate import StagedBatch, mark_missing_references
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
 
-COLUMNS = ("session_id", "row_no", "key_norm", "bucket", "status", "data", "errors")
+COLUMNS = ("session_id", "row_no", "key_norm", "status", "data", "errors")
 
 
 @dataclass
@@ -30,8 +30,23 @@ class StageCounts:
     valid: int = 0
     invalid: int = 0
     duplicates: int = 0
-    keys: set[str] = field(default_factory=set)
-    duplicate_keys: set[str] = field(default_factory=set)
+    # The first row of each key, and every row of the keys seen more than once.
+    first_row: dict[str, int] = field(default_factory=dict)
+    duplicate_rows: dict[str, list[int]] = field(default_factory=dict)
+
+    def note_keys(self, batch: StagedBatch) -> None:
+        first, dups = self.first_row, self.duplicate_rows
+        for key, row_no in zip(batch.key_norm, batch.row_no, strict=True):
+            if key is None:
+                continue
+            seen = first.setdefault(key, row_no)
+            if seen != row_no:
+                group = dups.get(key)
+                if group is None:
+                    dups[key] = [seen, row_no]
+                else:
+                    group.append(row_no)
+
     # Where the time went: reading, checking (in a thread), writing, and the final pass.
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "check": 0.0, "write": 0.0})
 
@@ -41,7 +56,6 @@ def rejected_batch(problems: list[RowProblem]) -> StagedBatch:
     for p in problems:
         out.row_no.append(p.row)
         out.key_norm.append(None)
-        out.bucket.append(0)
         out.status.append(RowStatus.rejected)
         out.data.append({"_cells": [None if c is None else str(c) for c in (p.cells or [])]})
         out.errors.append({"_row": [p.code, p.message]})
@@ -70,7 +84,6 @@ def copy_text(session_id: int, batch: StagedBatch) -> bytes:
                     sid,
                     str(batch.row_no[i]),
                     "\\N" if key is None else _copy_escape(key),
-                    str(batch.bucket[i]),
                     batch.status[i],
                     data,
                     "\\N" if errs is None else dumps(errs).replace(b"\\", b"\\\\").decode(),
@@ -102,7 +115,6 @@ async def bulk_load(session: AsyncSession, session_id: int, batch: StagedBatch) 
                 "session_id": session_id,
                 "row_no": batch.row_no[i],
                 "key_norm": batch.key_norm[i],
-                "bucket": batch.bucket[i],
                 "status": batch.status[i],
                 "data": batch.data[i],
                 "errors": batch.errors[i],
@@ -156,51 +168,70 @@ def _without_duplicate(errors: dict[str, Any] | None) -> dict[str, Any] | None:
     return rest or None
 
 
-async def mark_duplicates(session: AsyncSession, session_id: int, keys: set[str], policy: str) -> int:
-    """Apply the in-file duplicate policy to the rows of these keys; returns the rows set aside.
+async def mark_duplicates(
+    session: AsyncSession,
+    session_id: int,
+    policy: str,
+    *,
+    keys: set[str] | None = None,
+    rows: list[int] | None = None,
+) -> int:
+    """Apply the in-file duplicate policy to the rows of these keys, or to these rows (all the rows of
+    their keys); returns the rows set aside.
 
     A row's own problems are kept beside the duplicate note, so a row that stops being a duplicate
     (its key was edited) goes back to valid or invalid on its own merits.
     """
-    if not keys:
-        return 0
+    cols = (StagedRow.row_no, StagedRow.key_norm, StagedRow.status, StagedRow.errors)
+    in_play = StagedRow.status.in_([RowStatus.valid, RowStatus.invalid, RowStatus.duplicate])
+    found: list[Any] = []
+    if rows:
+        # By primary key: the staging job knows the row numbers of every repeated key.
+        ordered = sorted(rows)
+        for start in range(0, len(ordered), 5000):
+            part = ordered[start : start + 5000]
+            found += (
+                await session.execute(
+                    select(*cols).where(
+                        StagedRow.session_id == session_id, StagedRow.row_no.in_(part), in_play
+                    )
+                )
+            ).all()
+    if keys:
+        key_list = sorted(keys)
+        for start in range(0, len(key_list), 500):
+            some_keys = key_list[start : start + 500]
+            found += (
+                await session.execute(
+                    select(*cols).where(
+                        StagedRow.session_id == session_id, StagedRow.key_norm.in_(some_keys), in_play
+                    )
+                )
+            ).all()
+    groups: dict[str, dict[int, Any]] = {}
+    for r in found:
+        groups.setdefault(r.key_norm, {})[r.row_no] = r
     set_aside = 0
     changes: list[dict[str, Any]] = []
-    key_list = sorted(keys)
     which = "last" if policy == "last_wins" else "first"
-    for start in range(0, len(key_list), 500):
-        part = key_list[start : start + 500]
-        rows = (
-            await session.execute(
-                select(StagedRow.row_no, StagedRow.key_norm, StagedRow.status, StagedRow.errors)
-                .where(
-                    StagedRow.session_id == session_id,
-                    StagedRow.key_norm.in_(part),
-                    StagedRow.status.in_([RowStatus.valid, RowStatus.invalid, RowStatus.duplicate]),
-                )
-                .order_by(StagedRow.key_norm, StagedRow.row_no)
-            )
-        ).all()
-        groups: dict[str, list[Any]] = {}
-        for r in rows:
-            groups.setdefault(r.key_norm, []).append(r)
-        for group in groups.values():
-            winner = group[-1] if policy == "last_wins" else group[0]
-            for r in group:
-                base = _without_duplicate(r.errors)
-                status: str = RowStatus.invalid if base else RowStatus.valid
-                errors = base
-                if len(group) > 1 and policy == "error":
-                    others = ", ".join(str(x.row_no) for x in group if x is not r)
-                    errors = {**(base or {}), "_row": ["duplicate_key", f"the same key is on row {others}"]}
-                    status = RowStatus.invalid
-                elif len(group) > 1 and r is not winner:
-                    note = f"row {winner.row_no} has the same key and the {which} row wins"
-                    errors = {**(base or {}), "_row": ["duplicate_key", note]}
-                    status = RowStatus.duplicate
-                    set_aside += 1
-                if status != r.status or errors != r.errors:
-                    changes.append({"b_row": r.row_no, "b_status": status, "b_errors": errors})
+    for by_row in groups.values():
+        group = [by_row[n] for n in sorted(by_row)]
+        winner = group[-1] if policy == "last_wins" else group[0]
+        for r in group:
+            base = _without_duplicate(r.errors)
+            status: str = RowStatus.invalid if base else RowStatus.valid
+            errors = base
+            if len(group) > 1 and policy == "error":
+                others = ", ".join(str(x.row_no) for x in group if x is not r)
+                errors = {**(base or {}), "_row": ["duplicate_key", f"the same key is on row {others}"]}
+                status = RowStatus.invalid
+            elif len(group) > 1 and r is not winner:
+                note = f"row {winner.row_no} has the same key and the {which} row wins"
+                errors = {**(base or {}), "_row": ["duplicate_key", note]}
+                status = RowStatus.duplicate
+                set_aside += 1
+            if status != r.status or errors != r.errors:
+                changes.append({"b_row": r.row_no, "b_status": status, "b_errors": errors})
     t = cast(Table, StagedRow.__table__)
     stmt = (
         update(t)

@@ -6,7 +6,6 @@ through :func:`loadbay.schema.types.coerce`, which gives the exact rule and mess
 """
 
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,6 @@ from loadbay.schema.models import Entity, FieldDef
 from loadbay.schema.service import rules_of
 from loadbay.schema.types import FALSE_WORDS, INT64, TRUE_WORDS, FieldType, Rules, ValueError_, coerce
 
-BUCKETS = 1024  # key-hash buckets; a chunk of a commit is a range of them
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _PLAIN_DECIMAL = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?$")
 _PLAIN_INT = re.compile(r"^\s*[+-]?\d{1,19}\s*$")
@@ -25,11 +23,6 @@ _BLANK = object()
 _FAILED = object()
 
 Row = tuple[int, list[Any]]
-
-
-def bucket_of(key_norm: str) -> int:
-    # crc32, not hash(): the same key must land in the same bucket in every process.
-    return zlib.crc32(key_norm.encode("utf-8", "surrogatepass")) % BUCKETS
 
 
 @dataclass
@@ -46,7 +39,6 @@ class Target:
 class StagedBatch:
     row_no: list[int] = field(default_factory=list)
     key_norm: list[str | None] = field(default_factory=list)
-    bucket: list[int] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
     data: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, list[str]] | None] = field(default_factory=list)
@@ -230,7 +222,6 @@ class Validator:
                 missing = next(k for k, p in zip(key_fields, parts, strict=True) if p is None)
                 errs[missing] = ["required", f"{missing} is part of the key and cannot be blank"]
             out.key_norm.append(key_norm)
-            out.bucket.append(bucket_of(key_norm) if key_norm is not None else 0)
             out.status.append(invalid if errs else valid)
             out.data.append(data)
             out.errors.append(errs)
