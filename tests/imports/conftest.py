@@ -1,6 +1,7 @@
 """Import tests run the real pipeline: committed data, jobs running in the app (or in a worker)."""
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -45,9 +46,9 @@ class Live:
         return url(self.ws.id, path)
 
 
-@pytest.fixture
-async def live(database: TestDatabase, engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Live]:
-    settings = database.settings.model_copy(update={"data_dir": tmp_path})
+@contextlib.asynccontextmanager
+async def open_live(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Live]:
+    """The app on these settings, in this process, with a new workspace."""
     async with session_scope(make_sessionmaker(engine)) as s:
         ws = await make_workspace(s, "Imports")
     app = create_app(settings, engine=engine)
@@ -55,6 +56,12 @@ async def live(database: TestDatabase, engine: AsyncEngine, tmp_path: Path) -> A
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
             yield Live(client, ws, settings, engine, app)
+
+
+@pytest.fixture
+async def live(database: TestDatabase, engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Live]:
+    async with open_live(database.settings.model_copy(update={"data_dir": tmp_path}), engine) as lv:
+        yield lv
 
 
 @pytest.fixture

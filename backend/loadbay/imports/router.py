@@ -8,7 +8,18 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
-from loadbay.errors import COMMON_ERRORS, ERR_409, ERR_413, ERR_507, TooLarge
+from loadbay.errors import (
+    COMMON_ERRORS,
+    ERR_409,
+    ERR_413,
+    ERR_429,
+    ERR_507,
+    ErrorBody,
+    FieldError,
+    Invalid,
+    Responses,
+    TooLarge,
+)
 from loadbay.imports import service
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
@@ -42,6 +53,34 @@ RowStatusQ = Annotated[
 ]
 FieldQ = Annotated[str | None, Query(description="Rows with an error on this field.", max_length=63)]
 CodeQ = Annotated[str | None, Query(description="Rows with an error of this rule.", max_length=63)]
+ERR_ROWS_412: Responses = {
+    412: {"model": ErrorBody, "description": "The staged rows changed since the given version"}
+}
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=64,
+        description="The version of the staged rows you last read (the ETag); 412 if they changed since.",
+    ),
+]
+
+
+def _rows_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    v = if_match.strip().removeprefix("W/").strip('"')
+    if not v.isdigit():
+        raise Invalid(
+            'If-Match must be the version of the staged rows, e.g. "3".',
+            code="invalid_if_match",
+            fields=[FieldError(field="If-Match", code="format", message="expected a version number")],
+        )
+    return int(v)
+
+
+def _etag(response: Response, imp: ImportSession) -> None:
+    # The staged rows' version: staging and every edit move it on.
+    response.headers["ETag"] = f'"{imp.rows_version}"'
 
 
 async def _read(session: DbSession, imp: ImportSession, *, suggest: bool = True) -> ImportRead:
@@ -118,9 +157,13 @@ async def list_imports(
 
 
 @router.get("/{import_id}", operation_id="imports-get")
-async def get_import(import_id: ImportId, session: DbSession, actor: ViewerActor) -> ImportRead:
-    """One import session: its file profile, mapping suggestions, status and counts."""
-    return await _read(session, await service.get_session(session, actor=actor, import_id=import_id))
+async def get_import(
+    import_id: ImportId, session: DbSession, actor: ViewerActor, response: Response
+) -> ImportRead:
+    """One import session: its profile, mapping suggestions, status and counts; ETag: the rows' version."""
+    imp = await service.get_session(session, actor=actor, import_id=import_id)
+    _etag(response, imp)
+    return await _read(session, imp)
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:
@@ -131,7 +174,7 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 @router.put(
     "/{import_id}/file",
     operation_id="imports-upload",
-    responses={**ERR_409, **ERR_413, **ERR_507},
+    responses={**ERR_409, **ERR_413, **ERR_429, **ERR_507},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -159,18 +202,19 @@ async def upload_file(
     # Streaming a large file takes a while: the transaction of the check ends here, so no lock
     # (on SQLite, the database's write lock) is held while the body arrives.
     await session.commit()
-    received, stored = await service.receive_file(
-        settings=settings, body=_body(request), content_length=expected
-    )
-    imp = await service.attach_file(
-        session,
-        actor=actor,
-        import_id=import_id,
-        settings=settings,
-        received=received,
-        stored=stored,
-        file_name=file_name,
-    )
+    with service.upload_slot(actor=actor):
+        received, stored = await service.receive_file(
+            settings=settings, body=_body(request), content_length=expected
+        )
+        imp = await service.attach_file(
+            session,
+            actor=actor,
+            import_id=import_id,
+            settings=settings,
+            received=received,
+            stored=stored,
+            file_name=file_name,
+        )
     return await _read(session, imp)
 
 
@@ -239,25 +283,48 @@ async def count_rows(
     return RowCount(count=await service.count_rows(session, actor=actor, import_id=import_id, selection=sel))
 
 
-@router.patch("/{import_id}/rows/{row_no:int}", operation_id="imports-edit-row", responses=ERR_409)
+@router.patch(
+    "/{import_id}/rows/{row_no:int}", operation_id="imports-edit-row", responses={**ERR_409, **ERR_ROWS_412}
+)
 async def edit_row(
     import_id: ImportId,
     row_no: Annotated[int, Path(ge=1, le=2**62, description="Row number in the file.")],
     body: RowEdit,
     session: DbSession,
     actor: EditorActor,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> StagedRowRead:
-    """Fix cells of one staged row; the row is checked again."""
-    r = await service.edit_row(session, actor=actor, import_id=import_id, row_no=row_no, changes=body.data)
+    """Fix cells of one staged row; the row is checked again. The ETag is the rows' new version."""
+    r = await service.edit_row(
+        session,
+        actor=actor,
+        import_id=import_id,
+        row_no=row_no,
+        changes=body.data,
+        if_match=_rows_version(if_match),
+    )
+    _etag(response, await service.get_session(session, actor=actor, import_id=import_id))
     return StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors)
 
 
-@router.post("/{import_id}/rows/bulk", operation_id="imports-bulk-edit", responses=ERR_409)
+@router.post(
+    "/{import_id}/rows/bulk", operation_id="imports-bulk-edit", responses={**ERR_409, **ERR_ROWS_412}
+)
 async def bulk_edit(
-    import_id: ImportId, body: BulkEdit, session: DbSession, actor: EditorActor
+    import_id: ImportId,
+    body: BulkEdit,
+    session: DbSession,
+    actor: EditorActor,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> BulkEditResult:
     """Set a value, find and replace, discard or restore, on chosen rows or on every row matching a filter."""
-    return BulkEditResult(**await service.bulk_edit(session, actor=actor, import_id=import_id, body=body))
+    out = await service.bulk_edit(
+        session, actor=actor, import_id=import_id, body=body, if_match=_rows_version(if_match)
+    )
+    _etag(response, await service.get_session(session, actor=actor, import_id=import_id))
+    return BulkEditResult(**out)
 
 
 @router.get("/{import_id}/errors", operation_id="imports-error-summary")

@@ -1,8 +1,9 @@
 """Import sessions through their life: upload, profile, map, stage, review, dry run, commit."""
 
 import asyncio
+import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
@@ -14,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loadbay.config import Settings
 from loadbay.core.actor import Actor, Role
 from loadbay.db import utcnow
-from loadbay.errors import AppError, Conflict, FieldError, Invalid, NotFound
+from loadbay.errors import (
+    AppError,
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    TooManyRequests,
+)
 from loadbay.imports import infer, repository, storage
 from loadbay.imports import mapping as mapping_mod
 from loadbay.imports.commit import chunks_by_status
@@ -123,6 +132,33 @@ async def check_upload(session: AsyncSession, *, actor: Actor, import_id: int) -
         raise Conflict(
             f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
         )
+
+
+# Uploads that one workspace may stream into one API process at once: a burst beyond this is told
+# to come back (429) before its body is read, so it cannot fill the disk or starve other workspaces.
+UPLOADS_AT_ONCE = 4
+UPLOAD_RETRY_SECONDS = 5
+_uploading: dict[int, int] = {}
+
+
+@contextlib.contextmanager
+def upload_slot(*, actor: Actor) -> Iterator[None]:
+    """Hold one of the workspace's upload slots while a body streams in; 429 when none is free."""
+    ws = actor.workspace_id
+    if _uploading.get(ws, 0) >= UPLOADS_AT_ONCE:
+        raise TooManyRequests(
+            f"This workspace is already receiving {UPLOADS_AT_ONCE} files; send this one when one of "
+            "them has arrived.",
+            code="too_many_uploads",
+            headers={"Retry-After": str(UPLOAD_RETRY_SECONDS)},
+        )
+    _uploading[ws] = _uploading.get(ws, 0) + 1
+    try:
+        yield
+    finally:
+        _uploading[ws] -= 1
+        if not _uploading[ws]:
+            del _uploading[ws]
 
 
 async def receive_file(
@@ -601,11 +637,17 @@ async def _revalidator(
     return validator, RefChecker(fields, ref_entities), fields
 
 
-def _editable(imp: ImportSession) -> None:
+def _editable(imp: ImportSession, if_match: int | None = None) -> None:
     if imp.status not in EDITABLE:
         raise Conflict(
             f"Import {imp.id} is {imp.status}; its rows can be changed only while it is staged.",
             code="rows_locked",
+        )
+    if if_match is not None and if_match != imp.rows_version:
+        raise PreconditionFailed(
+            f"The rows of import {imp.id} changed since version {if_match} (now {imp.rows_version}); "
+            "read them again before editing.",
+            code="rows_changed",
         )
 
 
@@ -678,10 +720,16 @@ def _apply_edit(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
 
 
 async def edit_row(
-    session: AsyncSession, *, actor: Actor, import_id: int, row_no: int, changes: dict[str, Any]
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    import_id: int,
+    row_no: int,
+    changes: dict[str, Any],
+    if_match: int | None = None,
 ) -> StagedRow:
     imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
-    _editable(imp)
+    _editable(imp, if_match)
     row = await session.get(StagedRow, (imp.id, row_no))
     if row is None or row.status == RowStatus.rejected:
         raise NotFound(
@@ -708,9 +756,11 @@ async def edit_row(
 BULK_BATCH = 5000
 
 
-async def bulk_edit(session: AsyncSession, *, actor: Actor, import_id: int, body: BulkEdit) -> dict[str, int]:
+async def bulk_edit(
+    session: AsyncSession, *, actor: Actor, import_id: int, body: BulkEdit, if_match: int | None = None
+) -> dict[str, int]:
     imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
-    _editable(imp)
+    _editable(imp, if_match)
     validator, refs, fields = await _revalidator(session, imp)
     known = {f.key for f in fields}
     if body.action in (BulkEditAction.set, BulkEditAction.find_replace):

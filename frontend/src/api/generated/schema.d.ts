@@ -469,7 +469,7 @@ export interface paths {
         };
         /**
          * Get Import
-         * @description One import session: its file profile, mapping suggestions, status and counts.
+         * @description One import session: its profile, mapping suggestions, status and counts; ETag: the rows' version.
          */
         get: operations["imports-get"];
         put?: never;
@@ -619,7 +619,7 @@ export interface paths {
         head?: never;
         /**
          * Edit Row
-         * @description Fix cells of one staged row; the row is checked again.
+         * @description Fix cells of one staged row; the row is checked again. The ETag is the rows' new version.
          */
         patch: operations["imports-edit-row"];
         trace?: never;
@@ -4588,6 +4588,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The server's disk is full */
             507: {
                 headers: {
@@ -5004,7 +5013,10 @@ export interface operations {
     "imports-edit-row": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version of the staged rows you last read (the ETag); 412 if they changed since. */
+                "if-match"?: string | null;
+            };
             path: {
                 /** @description Import session id. */
                 import_id: number;
@@ -5075,6 +5087,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The staged rows changed since the given version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation failed; `fields` names each problem */
             422: {
                 headers: {
@@ -5089,7 +5110,10 @@ export interface operations {
     "imports-bulk-edit": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version of the staged rows you last read (the ETag); 412 if they changed since. */
+                "if-match"?: string | null;
+            };
             path: {
                 /** @description Import session id. */
                 import_id: number;
@@ -5151,6 +5175,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The staged rows changed since the given version */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
