@@ -1,9 +1,15 @@
 """Settings for `arq` worker processes (`loadbay worker`)."""
 
+import asyncio
+import signal
+import time
 from typing import Any
 
-from arq import cron, run_worker
+import structlog
+from arq import cron
 from arq.connections import RedisSettings
+from arq.worker import create_worker
+from redis.exceptions import RedisError
 
 from loadbay.config import Settings, get_settings
 from loadbay.core.logging import configure_logging
@@ -11,10 +17,18 @@ from loadbay.db import make_engine, make_sessionmaker
 from loadbay.worker.backend import ArqBackend
 from loadbay.worker.jobs import JOBS, periodic
 
+log = structlog.get_logger()
+QUEUE_RETRY_MAX_SECONDS = 30
+
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
+    # One engine for the life of the process: the worker may start again after losing Redis.
+    kept: dict[str, Any] = {}
+
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["engine"] = make_engine(settings)
+        if "engine" not in kept:
+            kept["engine"] = make_engine(settings)
+        ctx["engine"] = kept["engine"]
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
         ctx["settings"] = settings
         # Jobs that fan out (a commit into chunks) enqueue through the worker's own Redis pool.
@@ -55,4 +69,25 @@ def run(settings: Settings | None = None) -> None:
 
     for k, v in worker_settings(settings).items():
         setattr(WorkerSettings, k, v)
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    delay = 1.0
+    while True:
+        worker = create_worker(WorkerSettings)  # type: ignore[arg-type]
+        started = time.monotonic()
+        try:
+            worker.run()
+            return  # stopped by a signal
+        except (RedisError, OSError) as e:
+            # Redis restarting or out of reach: wait and start again, rather than exit and leave the
+            # imports to wait for a supervisor. The database says what is left; the sweeper re-sends it.
+            if time.monotonic() - started > QUEUE_RETRY_MAX_SECONDS:
+                delay = 1.0
+            log.warning("worker_lost_queue", error=repr(e), retry_in=delay)
+        loop = worker.loop
+        # The crashed worker's signal handlers would swallow SIGTERM while we wait.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        # Jobs still running finish their transactions (their results cannot reach Redis; the
+        # ledger has them), then the wait.
+        leftover = [t for t in worker.tasks.values() if not t.done()]
+        loop.run_until_complete(asyncio.gather(*leftover, asyncio.sleep(delay), return_exceptions=True))
+        delay = min(delay * 2, QUEUE_RETRY_MAX_SECONDS)
