@@ -26,6 +26,9 @@ NAMING_CONVENTION = {
 # Portable column types: one model for PostgreSQL and SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+# The same, with Python None stored as SQL NULL rather than a JSON null: for columns that SQL tests
+# with IS NULL.
+NullableJsonDoc = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 # Byte-order collation for normalised keys: index-friendly prefix search on PostgreSQL.
 KeyText = String().with_variant(String(collation="C"), "postgresql")
 

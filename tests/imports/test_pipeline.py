@@ -311,3 +311,114 @@ async def test_backslashes_tabs_and_newlines_survive_the_bulk_load(catalog, tmp_
     )
     got = {x["data"]["sku"]: x["data"]["name"] for x in r.json()["items"]}
     assert got == {f"K\\{i}\t": n for i, n in enumerate(names)}
+
+
+async def test_bulk_set_checks_the_value_once_and_keeps_each_rows_other_problems(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "set.csv"
+    path.write_text(
+        "sku,name,price,stock\n"
+        "C-1,Cup,1,1\n"
+        "C-2,Pot,x,2\n"  # price wrong
+        "C-3,,3,-4\n"  # name missing, stock below 0
+        "c-1,Cup again,4,4\n"  # same key as row 2: the later row wins
+        "C-5,Pan,5,5\n",
+        encoding="utf-8",
+    )
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    assert (imp["counts"]["valid"], imp["counts"]["invalid"], imp["counts"]["duplicates"]) == (2, 2, 1)
+    bulk = live.url(f"/imports/{imp['id']}/rows/bulk")
+    r = await live.client.post(
+        bulk, json={"action": "discard", "selection": {"rows": [6]}}, headers=live.editor
+    )
+    assert r.json()["changed"] == 1
+
+    # A value the field refuses: every selected row keeps it as text, with the rule it breaks.
+    r = await live.client.post(
+        bulk, json={"action": "set", "selection": {}, "field": "price", "value": "-2"}, headers=live.editor
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"matched": 5, "changed": 5, "now_valid": 0, "now_invalid": 3}
+    rows = {
+        x["row"]: x
+        for x in (await live.client.get(live.url(f"/imports/{imp['id']}/rows"), headers=live.editor)).json()[
+            "items"
+        ]
+    }
+    assert {n: rows[n]["status"] for n in rows} == {
+        2: "duplicate",
+        3: "invalid",
+        4: "invalid",
+        5: "invalid",
+        6: "discarded",
+    }
+    assert rows[3]["errors"]["price"][0] == "min"
+    assert rows[3]["data"]["price"] == "-2"
+    assert rows[2]["errors"]["_row"][0] == "duplicate_key"
+    assert rows[4]["errors"]["name"][0] == "required"
+    assert rows[4]["errors"]["stock"][0] == "min"
+
+    # A good value: each row is left with its own problems only; the same value again changes nothing.
+    body = {"action": "set", "selection": {"field": "price"}, "field": "price", "value": " 7.5 "}
+    r = await live.client.post(bulk, json=body, headers=live.editor)
+    assert r.json() == {"matched": 5, "changed": 5, "now_valid": 2, "now_invalid": 1}
+    r = await live.client.post(bulk, json={**body, "selection": {}}, headers=live.editor)
+    assert r.json() == {"matched": 5, "changed": 0, "now_valid": 0, "now_invalid": 0}
+    rows = {
+        x["row"]: x
+        for x in (await live.client.get(live.url(f"/imports/{imp['id']}/rows"), headers=live.editor)).json()[
+            "items"
+        ]
+    }
+    assert {n: rows[n]["data"]["price"] for n in rows} == dict.fromkeys(rows, "7.5")
+    assert rows[4]["status"] == "invalid"
+    assert set(rows[4]["errors"]) == {"name", "stock"}
+    assert rows[6]["status"] == "discarded"
+
+    # Clearing a required field makes every selected row say so.
+    r = await live.client.post(
+        bulk,
+        json={"action": "set", "selection": {"rows": [3, 5]}, "field": "name", "value": ""},
+        headers=live.editor,
+    )
+    assert r.json() == {"matched": 2, "changed": 2, "now_valid": 0, "now_invalid": 2}
+    r = await live.client.post(
+        bulk,
+        json={"action": "set", "selection": {"rows": [3, 5]}, "field": "name", "value": "Named"},
+        headers=live.editor,
+    )
+    assert r.json() == {"matched": 2, "changed": 2, "now_valid": 2, "now_invalid": 0}
+
+    done = await commit(live, imp["id"])
+    assert (done["counts"]["created"], done["counts"]["invalid"]) == (2, 1)
+    await check_invariants(live, done, 5)
+
+
+async def test_error_report_uses_the_cells_kept_at_staging(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "kept.csv"
+    path.write_bytes(
+        b"sku,name,price,note\r\n"
+        b"K-1,Kettle,1,fine\r\n"
+        b'K-2,"Two\r\nlines",x,"a\x00b"\r\n'  # a NUL byte: the row is refused as read
+        b'K-3,"Toaster\r\nover two lines",-1,=cmd\r\n'  # price below 0
+        b"K-4,Only\r\n"  # too few fields: rejected
+    )
+    imp = await upload(live, path)
+    imp = await map_as_suggested(live, imp)
+    imp = await stage(live, imp["id"])
+    assert (imp["counts"]["invalid"], imp["counts"]["rejected"]) == (1, 2), imp["counts"]
+    # The stored file is gone: the report still has every problem row, from the cells kept at staging.
+    uploads = live.settings.data_dir / "uploads"
+    for stored in uploads.iterdir():
+        stored.unlink()
+    report = await live.client.get(live.url(f"/imports/{imp['id']}/report"), headers=live.editor)
+    assert report.status_code == 200, report.text
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"), newline="")))
+    assert lines[0] == ["row", "sku", "name", "price", "note", "error"]
+    assert [line[:5] for line in lines[1:]] == [
+        ["3", "K-2", "Two\r\nlines", "x", "a\\x00b"],  # the NUL shown, not stored
+        ["5", "K-3", "Toaster\r\nover two lines", "-1", "'=cmd"],
+        ["7", "K-4", "Only", "", ""],
+    ]
+    assert "at least 0" in lines[2][5]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loadbay.db import Base, BigId, JsonDoc, KeyText, UTCDateTime, utcnow
+from loadbay.db import Base, BigId, JsonDoc, KeyText, NullableJsonDoc, UTCDateTime, utcnow
 
 
 class ImportStatus(StrEnum):
@@ -111,8 +111,11 @@ class StagedRow(Base):
     status: Mapped[str] = mapped_column(String(12))
     # Stored values by field key; a cell that failed its rule keeps the text as read.
     data: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
-    # {field key or "_row": [code, message]}; null when valid.
-    errors: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    # {field key or "_row": [code, message]}; SQL NULL (never a JSON null) when valid.
+    errors: Mapped[dict[str, Any] | None] = mapped_column(NullableJsonDoc, nullable=True)
+    # The cells as read, for rows that were not valid when staged: the error report needs no second
+    # pass over the file for them.
+    source: Mapped[list[Any] | None] = mapped_column(NullableJsonDoc, nullable=True)
 
 
 class ImportChunk(Base):

@@ -63,6 +63,16 @@ def report_rows(
             yield [row_no, *cells, message]
 
 
+def stored_rows(info: FileInfo, problems: dict[int, tuple[str, list[Any] | None]]) -> Iterator[list[Any]]:
+    """The same rows from the cells kept at staging, in row order."""
+    width = len(info.columns)
+    for row_no in sorted(problems):
+        message, cells = problems[row_no]
+        out = list(cells or [])
+        out = (out + [None] * width)[:width] if len(out) <= width else out
+        yield [row_no, *out, message]
+
+
 def write_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

@@ -3,13 +3,30 @@
 import asyncio
 import contextlib
 import hashlib
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.config import Settings
@@ -795,6 +812,9 @@ async def bulk_edit(
         await _recount(session, imp)
         changed = int(res.rowcount)  # type: ignore[attr-defined]
         return {"matched": matched, "changed": changed, "now_valid": 0, "now_invalid": 0}
+    if body.action == BulkEditAction.set and body.field not in validator.key_fields:
+        assert body.field
+        return await _bulk_set(session, imp, where, validator, refs, fields, body.field, body.value)
     after = -1
     while True:
         batch_rows = list(
@@ -836,6 +856,103 @@ async def bulk_edit(
             changed += len(edits)
     await _recount(session, imp)
     return {"matched": matched, "changed": changed, "now_valid": now_valid, "now_invalid": now_invalid}
+
+
+async def _bulk_set(
+    session: AsyncSession,
+    imp: ImportSession,
+    where: list[ColumnElement[bool]],
+    validator: Validator,
+    refs: RefChecker,
+    fields: list[FieldDef],
+    field_key: str,
+    value: Any,
+) -> dict[str, int]:
+    """Set a field that is not part of the key on every selected row, in one statement.
+
+    The value is checked once (type, rules, reference) and its outcome written to every row: the
+    stored value or the text as given with its error. The rows' other values and problems are left
+    as they are, and duplicates stay set aside, since the key does not move. Only rows that change
+    are written.
+    """
+    keys = [f.key for f in fields]
+    probe = validator.run([(0, [value if k == field_key else None for k in keys])])
+    await refs.check(session, probe)
+    stored = probe.data[0].get(field_key)
+    error = (probe.errors[0] or {}).get(field_key)
+    pg = _dialect(session) == "postgresql"
+    data, errors, status = StagedRow.data, StagedRow.errors, StagedRow.status
+    json_type = data.type
+    new_data: ColumnElement[Any]
+    base: ColumnElement[Any]
+    new_errors: ColumnElement[Any]
+    old_data: ColumnElement[Any]
+    old_errors: ColumnElement[Any]
+    if pg:
+        stored_sql = cast_jsonb(stored)
+        new_data = (
+            data.op("-", return_type=json_type)(literal(field_key, String()))
+            if stored is None
+            else data.op("||", return_type=json_type)(func.jsonb_build_object(field_key, stored_sql))
+        )
+        base = func.coalesce(errors, cast_jsonb({})).op("-", return_type=json_type)(
+            literal(field_key, String())
+        )
+        if error is not None:
+            base = base.op("||", return_type=json_type)(func.jsonb_build_object(field_key, cast_jsonb(error)))
+        new_errors = func.nullif(base, cast_jsonb({}), type_=json_type)
+        old_data, old_errors = data.expression, errors.expression
+    else:
+        path = '$."' + field_key.replace('"', '""') + '"'
+        new_data = (
+            func.json_remove(data, path, type_=json_type)
+            if stored is None
+            else func.json_set(data, path, func.json(orjson.dumps(stored).decode()), type_=json_type)
+        )
+        # A typed literal: a plain "{}" would be bound through the JSON type, as a JSON string.
+        empty = literal("{}", String())
+        base = func.json_remove(func.coalesce(errors, empty), path)
+        if error is not None:
+            base = func.json_set(base, path, func.json(orjson.dumps(error).decode()))
+        new_errors = func.nullif(base, empty, type_=json_type)
+        old_data, old_errors = func.json(data), func.json(errors)
+    new_status = case(
+        (status.in_([RowStatus.discarded, RowStatus.duplicate]), status),
+        (new_errors.is_(None), RowStatus.valid.value),
+        else_=RowStatus.invalid.value,
+    )
+    matched = int(
+        (await session.execute(select(func.count()).select_from(StagedRow).where(and_(*where)))).scalar_one()
+    )
+    outcome = (
+        await session.execute(
+            update(StagedRow)
+            .where(
+                and_(*where),
+                or_(
+                    new_data.is_distinct_from(old_data),
+                    new_errors.is_distinct_from(old_errors),
+                    new_status != status,
+                ),
+            )
+            .values(data=new_data, errors=new_errors, status=new_status)
+            .returning(StagedRow.status)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalars()
+    by_status = Counter(outcome)
+    await _recount(session, imp)
+    return {
+        "matched": matched,
+        "changed": sum(by_status.values()),
+        "now_valid": by_status.get(RowStatus.valid, 0),
+        "now_invalid": by_status.get(RowStatus.invalid, 0),
+    }
+
+
+def cast_jsonb(value: Any) -> ColumnElement[Any]:
+    # The text bound as text: a bare literal would go through the JSONB type and be encoded twice.
+    return sa_cast(literal(orjson.dumps(value).decode(), String()), JSONB)
 
 
 # --- dry run and commit --------------------------------------------------------------------------
@@ -1139,12 +1256,12 @@ async def report_source(
             code="wrong_status",
         )
     problems: dict[int, tuple[str, list[Any] | None]] = {}
-    stmt = select(StagedRow.row_no, StagedRow.errors, StagedRow.data).where(
+    stmt = select(StagedRow.row_no, StagedRow.errors, StagedRow.data, StagedRow.source).where(
         StagedRow.session_id == imp.id,
         StagedRow.status.in_([RowStatus.invalid, RowStatus.rejected, RowStatus.failed]),
     )
-    for row_no, errors, data in (await session.execute(stmt)).all():
-        problems[int(row_no)] = (report.describe(errors), (data or {}).get("_cells"))
+    for row_no, errors, data, source in (await session.execute(stmt)).all():
+        problems[int(row_no)] = (report.describe(errors), source or (data or {}).get("_cells"))
     info, options = file_info(imp)
     path = storage.path_of(settings.data_dir, imp.file_id)
     header = [report.ROW_COLUMN, *info.columns, report.ERROR_COLUMN]
@@ -1153,6 +1270,9 @@ async def report_source(
     def rows() -> Any:
         if not problems:
             return iter(())
+        if all(cells is not None for _, cells in problems.values()):
+            # Every row kept its cells when staged: no need to read the file again.
+            return report.stored_rows(info, problems)
         return report.report_rows(path, fmt, info, options, problems)
 
     return header, rows

@@ -20,7 +20,7 @@ from loadbay.imports.validate import StagedBatch, mark_missing_references
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
 
-COLUMNS = ("session_id", "row_no", "key_norm", "status", "data", "errors")
+COLUMNS = ("session_id", "row_no", "key_norm", "status", "data", "errors", "source")
 
 
 @dataclass
@@ -62,6 +62,15 @@ def rejected_batch(problems: list[RowProblem]) -> StagedBatch:
     return out
 
 
+def _json_cells(cells: list[Any]) -> str:
+    raw = orjson.dumps(cells, default=str)
+    if b"\\u0000" in raw:
+        # JSONB cannot hold NUL: shown as a symbol, as in the row's values.
+        cells = [c.replace("\x00", "\u2400") if isinstance(c, str) else c for c in cells]
+        raw = orjson.dumps(cells, default=str)
+    return raw.replace(b"\\", b"\\\\").decode()
+
+
 def _copy_escape(s: str) -> str:
     # COPY's text format: backslash, tab, newline and carriage return are escaped.
     if "\\" in s or "\t" in s or "\n" in s or "\r" in s:
@@ -77,6 +86,7 @@ def copy_text(session_id: int, batch: StagedBatch) -> bytes:
     for i in range(len(batch)):
         key = batch.key_norm[i]
         errs = batch.errors[i]
+        cells = batch.cells[i] if errs is not None and batch.cells else None
         data = dumps(batch.data[i]).replace(b"\\", b"\\\\").decode()
         lines.append(
             "\t".join(
@@ -87,6 +97,7 @@ def copy_text(session_id: int, batch: StagedBatch) -> bytes:
                     batch.status[i],
                     data,
                     "\\N" if errs is None else dumps(errs).replace(b"\\", b"\\\\").decode(),
+                    "\\N" if cells is None else _json_cells(cells),
                 )
             )
         )
@@ -118,6 +129,7 @@ async def bulk_load(session: AsyncSession, session_id: int, batch: StagedBatch) 
                 "status": batch.status[i],
                 "data": batch.data[i],
                 "errors": batch.errors[i],
+                "source": batch.cells[i] if batch.errors[i] is not None and batch.cells else None,
             }
             for i in range(len(batch))
         ],

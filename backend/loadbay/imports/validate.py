@@ -42,6 +42,8 @@ class StagedBatch:
     status: list[str] = field(default_factory=list)
     data: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, list[str]] | None] = field(default_factory=list)
+    # The cells as read, by position: kept with the rows that are not valid, for the error report.
+    cells: list[list[Any] | None] = field(default_factory=list)
     # Reference values seen, normalised as the target entity's keys: {field key: {norm: rows}}.
     references: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
@@ -164,6 +166,7 @@ class Validator:
         out = StagedBatch()
         n = len(rows)
         out.row_no = [r[0] for r in rows]
+        out.cells = [r[1] for r in rows]
         datas: list[dict[str, Any]] = [{} for _ in range(n)]
         errors: list[dict[str, list[str]] | None] = [None] * n
         for t, fast in zip(self.targets, self._fast, strict=True):
