@@ -19,7 +19,7 @@ import {
   ValidationModule,
 } from "ag-grid-community";
 import { AgGridReact } from "ag-grid-react";
-import { useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import type { Field } from "../../api/client";
 import type { StagedRow } from "./api";
 import { PAGE_SIZE, type StagedDatasource } from "./staged-datasource";
@@ -75,6 +75,11 @@ function rowProblems(row: StagedRow | undefined): string {
 /** Staged rows, a block at a time: invalid cells marked with their message, cells editable in place. */
 export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, onOpenRow, onReady }: Props) {
   const scheme = useComputedColorScheme("light");
+  // New column definitions would end an edit in progress: the callback is read through a ref.
+  const openRow = useRef(onOpenRow);
+  useEffect(() => {
+    openRow.current = onOpenRow;
+  }, [onOpenRow]);
   const columnDefs = useMemo<ColDef<StagedRow>[]>(
     () => [
       {
@@ -85,7 +90,7 @@ export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, 
         pinned: "left",
         cellClass: classes.rowNo,
         tooltipValueGetter: () => "Open this row",
-        onCellClicked: (p) => p.data && onOpenRow(p.data.row),
+        onCellClicked: (p) => p.data && openRow.current(p.data.row),
       },
       {
         colId: "status",
@@ -109,7 +114,8 @@ export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, 
         valueFormatter: (p) => (p.value === null || p.value === undefined ? "" : typeof p.value === "object" ? JSON.stringify(p.value) : String(p.value)),
         valueSetter: (p) => {
           if (!p.data) return false;
-          p.data = { ...p.data, data: { ...p.data.data, [f.key]: p.newValue } };
+          // The grid keeps the row object; the change goes into it, and the server's answer replaces it.
+          p.data.data = { ...p.data.data, [f.key]: p.newValue };
           return true;
         },
         cellClassRules: { [classes.invalidCell!]: (p) => cellError(p.data, f.key) !== null },
@@ -126,7 +132,7 @@ export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, 
         cellClass: classes.problems,
       },
     ],
-    [fields, onOpenRow],
+    [fields],
   );
 
   return (
