@@ -81,17 +81,23 @@ def generate(path: Path, rows: int, **opts: Any) -> dict[str, Any]:
     return dict(json.loads(stats.read_text()))
 
 
-async def upload(live: Live, path: Path, *, entity: str | None = "products", **create: Any) -> dict[str, Any]:
+async def send_file(
+    live: Live, path: Path, *, entity: str | None = "products", **create: Any
+) -> httpx.Response:
+    """A new import session, then the file's upload: the upload's response, whatever it is."""
     r = await live.client.post(
         live.url("/imports"), json={"entity": entity, "file_name": path.name, **create}, headers=live.editor
     )
     assert r.status_code == 201, r.text
-    imp = r.json()
-    r = await live.client.put(
-        live.url(f"/imports/{imp['id']}/file"),
+    return await live.client.put(
+        live.url(f"/imports/{r.json()['id']}/file"),
         content=path.read_bytes(),  # noqa: ASYNC240 - a small test file
         headers={**live.editor, "Content-Type": "application/octet-stream"},
     )
+
+
+async def upload(live: Live, path: Path, *, entity: str | None = "products", **create: Any) -> dict[str, Any]:
+    r = await send_file(live, path, entity=entity, **create)
     assert r.status_code == 200, r.text
     return dict(r.json())
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-import zipfile
 from pathlib import Path
 
 from tests.imports.conftest import (
@@ -11,23 +10,15 @@ from tests.imports.conftest import (
     commit,
     map_as_suggested,
     record_count,
+    send_file,
     stage,
     upload,
 )
-from tests.imports.readers.test_sheet_reader import CONTENT_TYPES, WORKBOOK, handmade_xlsx
+from tests.imports.readers.test_sheet_reader import handmade_xlsx, zip_bomb
 
 
 async def _put(live: Live, path: Path) -> tuple[int, dict]:
-    r = await live.client.post(
-        live.url("/imports"), json={"entity": "products", "file_name": path.name}, headers=live.editor
-    )
-    assert r.status_code == 201, r.text
-    imp = r.json()
-    r = await live.client.put(
-        live.url(f"/imports/{imp['id']}/file"),
-        content=path.read_bytes(),  # noqa: ASYNC240 - a small test file
-        headers={**live.editor, "Content-Type": "application/octet-stream"},
-    )
+    r = await send_file(live, path)
     return r.status_code, r.json()
 
 
@@ -38,14 +29,7 @@ def _stored_files(live: Live) -> list[str]:
 
 async def test_xlsx_zip_bomb_and_a_workbook_past_the_memory_cap_are_refused(catalog, tmp_path):
     live = catalog
-    bomb = tmp_path / "bomb.xlsx"
-    zeros = b"\0" * (4 << 20)
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("[Content_Types].xml", CONTENT_TYPES)
-        zf.writestr("xl/workbook.xml", WORKBOOK)
-        with zf.open("xl/worksheets/sheet1.xml", "w") as member:
-            for _ in range(75):  # 300 MiB of zeros in about 1.3 MB
-                member.write(zeros)
+    bomb = zip_bomb(tmp_path / "bomb.xlsx")
     status, body = await _put(live, bomb)
     assert status == 422, body
     assert body["error"] == "zip_bomb"

@@ -278,16 +278,21 @@ def test_ods(tmp_path: Path) -> None:
     assert rows_of(batches) == [(4, ["Ada", dt.date(1815, 12, 10), 3])]
 
 
-def test_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
-    path = tmp_path / "bomb.xlsx"
+def zip_bomb(path: Path) -> Path:
+    """An .xlsx whose sheet unpacks to 300 MiB of zeros from about 1.3 MB."""
     zeros = b"\0" * (4 << 20)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", CONTENT_TYPES)
         zf.writestr("xl/workbook.xml", WORKBOOK)
         with zf.open("xl/worksheets/sheet1.xml", "w") as member:
-            for _ in range(75):  # 300 MiB of zeros, about 1.3 MB packed
+            for _ in range(75):
                 member.write(zeros)
     assert path.stat().st_size < 2 << 20
+    return path
+
+
+def test_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    path = zip_bomb(tmp_path / "bomb.xlsx")
     err = inspect_error(path)
     assert err.code == "zip_bomb"
     assert "300 MiB" in err.message
