@@ -1,6 +1,6 @@
 """End-to-end import of a generated product catalogue, through the public API.
 
-    uv run python bench/import_products.py --rows 1000000 [--db postgres|sqlite] [--reimport] [--json]
+    uv run python bench/import_products.py --rows 1000000 [--db postgres|sqlite] [--reimport] [--bulk] [--json]
 
 What it does:
 
@@ -13,7 +13,8 @@ What it does:
 3. times each stage through the API: upload (the file streamed to the server, hashed, stored and
    profiled), profile (the file read again with the detected options), stage (parse, map, check
    every row, bulk-load the staged rows), commit (chunks upserted into records) and the error report
-   (CSV); with ``--reimport``, the same file again, end to end;
+   (CSV); with ``--reimport``, the same file again, end to end; with ``--bulk``, the file staged once
+   more, then one field set on every staged row and every row discarded (each one request, timed);
 4. on PostgreSQL, measures a raw ``COPY`` of the same rows (the committed records' columns) into a
    fresh table with the same indexes, and prints ``commit_vs_copy`` = commit / that COPY.
 
@@ -159,6 +160,35 @@ def import_once(client: httpx.Client, ws: int, path: Path) -> tuple[dict[str, fl
     }
 
 
+def bulk_override(client: httpx.Client, ws: int, path: Path) -> dict[str, Any]:
+    """Stage the file again, then set one field on every staged row and discard them all; time each."""
+    imp = client.post(f"/workspaces/{ws}/imports", json={"entity": "products", "file_name": path.name}).json()
+    base = f"/workspaces/{ws}/imports/{imp['id']}"
+    with path.open("rb") as f:
+        client.put(f"{base}/file", content=f, headers={"Content-Type": "application/octet-stream"})
+    imp = client.put(f"{base}/options", json={}).json()
+    columns = {
+        s["column"]: s["field"] if s["bucket"] in ("mapped", "suggested") else None
+        for s in imp["suggestions"]
+    }
+    client.put(f"{base}/mapping", json={"columns": columns})
+    client.post(f"{base}/stage")
+    wait(client, base, {"staged", "failed"})
+    out: dict[str, Any] = {}
+    for name, body in (
+        ("set_all_rows", {"action": "set", "selection": {}, "field": "active", "value": "no"}),
+        ("discard_all_rows", {"action": "discard", "selection": {}}),
+    ):
+        t0 = time.perf_counter()
+        r = client.post(f"{base}/rows/bulk", json=body)
+        out[name] = round(time.perf_counter() - t0, 2)
+        if r.status_code != 200:
+            raise SystemExit(f"bulk {name}: {r.status_code} {r.text[:500]}")
+        out[f"{name}_changed"] = r.json()["changed"]
+    client.delete(base)
+    return out
+
+
 def raw_copy_seconds(plain_url: str) -> float:
     """COPY the committed records' rows into a fresh table with the same columns and indexes."""
     with psycopg.connect(plain_url, autocommit=True) as conn:
@@ -184,6 +214,11 @@ def main() -> None:
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--reimport", action="store_true", help="import the same file a second time")
     ap.add_argument("--json", action="store_true", help="print only the JSON line")
+    ap.add_argument(
+        "--bulk",
+        action="store_true",
+        help="stage the file once more and time a bulk override of every staged row",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the data directory and database")
     ap.add_argument(
         "--log-level",
@@ -276,6 +311,9 @@ def main() -> None:
             times2, counts2 = import_once(client, 1, file)
             say(f"re-import: {times2}")
             result["reimport"] = {"seconds": times2, "counts": counts2}
+        if a.bulk:
+            result["bulk"] = bulk_override(client, 1, file)
+            say(f"bulk override: {result['bulk']}")
         result["peak_memory_mb"] = {
             "server": peak_rss_mb(server.pid),
             "worker": peak_rss_mb(worker.pid) if worker else None,

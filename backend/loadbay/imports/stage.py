@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.imports.models import RowStatus, StagedRow
@@ -197,8 +198,18 @@ async def mark_duplicates(
     cols = (StagedRow.row_no, StagedRow.key_norm, StagedRow.status, StagedRow.errors)
     in_play = StagedRow.status.in_([RowStatus.valid, RowStatus.invalid, RowStatus.duplicate])
     found: list[Any] = []
-    if rows:
-        # By primary key: the staging job knows the row numbers of every repeated key.
+    if rows and session.get_bind().dialect.name == "postgresql":
+        # By primary key, all at once: the staging job knows the row numbers of every repeated key.
+        found += (
+            await session.execute(
+                select(*cols).where(
+                    StagedRow.session_id == session_id,
+                    StagedRow.row_no == func.any(sa_cast(sorted(rows), ARRAY(BigInteger))),
+                    in_play,
+                )
+            )
+        ).all()
+    elif rows:
         ordered = sorted(rows)
         for start in range(0, len(ordered), 5000):
             part = ordered[start : start + 5000]
@@ -244,16 +255,41 @@ async def mark_duplicates(
                 set_aside += 1
             if status != r.status or errors != r.errors:
                 changes.append({"b_row": r.row_no, "b_status": status, "b_errors": errors})
+    await write_statuses(session, session_id, changes)
+    return set_aside
+
+
+async def write_statuses(session: AsyncSession, session_id: int, changes: list[dict[str, Any]]) -> None:
+    """New status and errors for many rows: one statement per 20,000 rows on PostgreSQL."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        for start in range(0, len(changes), 20_000):
+            part = changes[start : start + 20_000]
+            await conn.execute(
+                text(
+                    "UPDATE staged_rows s SET status = v.status, errors = CAST(v.errors AS jsonb) "
+                    "FROM unnest(CAST(:rows AS bigint[]), CAST(:statuses AS text[]), "
+                    "CAST(:errors AS text[])) AS v(row_no, status, errors) "
+                    "WHERE s.session_id = :s AND s.row_no = v.row_no"
+                ),
+                {
+                    "s": session_id,
+                    "rows": [c["b_row"] for c in part],
+                    "statuses": [c["b_status"] for c in part],
+                    "errors": [
+                        None if c["b_errors"] is None else orjson.dumps(c["b_errors"]).decode() for c in part
+                    ],
+                },
+            )
+        return
     t = cast(Table, StagedRow.__table__)
     stmt = (
         update(t)
         .where(t.c.session_id == session_id, t.c.row_no == bindparam("b_row"))
         .values(status=bindparam("b_status"), errors=bindparam("b_errors"))
     )
-    conn = await session.connection()
     for start in range(0, len(changes), 5000):
         await conn.execute(stmt, changes[start : start + 5000])
-    return set_aside
 
 
 async def status_counts(session: AsyncSession, session_id: int) -> dict[str, int]:
