@@ -3,7 +3,7 @@ import { ButtonLink } from "../../components/links";
 import { useState } from "react";
 import { errorMessage } from "../../api/client";
 import { type ImportSession, reportUrl } from "./api";
-import { formatDuration, formatExact, formatInt, statusLabel } from "./format";
+import { formatDuration, formatExact, formatInt, plural, statusLabel } from "./format";
 
 type Props = { workspaceId: number; session: ImportSession; onRetry: () => Promise<void> };
 
@@ -80,7 +80,7 @@ export function ResultView({ workspaceId, session, onRetry }: Props) {
           <Title order={4}>Rows that did not make it</Title>
           <Text size="sm" c="dimmed">
             {problems
-              ? `${formatInt(problems)} rows, as uploaded, with a column saying why. Fix them and upload the report again.`
+              ? `${plural(problems, "row")}, as uploaded, with a column saying why. Fix them and upload the report again.`
               : "Every staged row was imported or skipped on purpose; the report has only its header."}
           </Text>
           <Group>

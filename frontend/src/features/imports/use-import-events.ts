@@ -29,6 +29,8 @@ export function useImportProgress(workspaceId: number, importId: number, enabled
         setLive(false);
         void queryClient.invalidateQueries({ queryKey: importKeys.one(workspaceId, importId) });
         void queryClient.invalidateQueries({ queryKey: importKeys.list(workspaceId) });
+        // Record counts in the navbar changed too.
+        void queryClient.invalidateQueries({ queryKey: ["workspaces", workspaceId, "entities"] });
       }
     });
     source.addEventListener("error", () => {
