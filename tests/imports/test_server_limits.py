@@ -49,7 +49,7 @@ def _new_import(c: httpx.Client, srv: LiveServer, **body: Any) -> str:
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    test_db_kind() == "postgres", reason="the disk does not depend on the database: SQLite pass"
+    test_database.test_db_kind() == "postgres", reason="the disk does not depend on the database: SQLite pass"
 )
 def test_full_disk_is_507_and_cut_off_uploads_leave_nothing(tmp_path: Path) -> None:
     if not _can_mount(tmp_path):
