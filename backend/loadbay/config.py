@@ -33,6 +33,14 @@ class Settings(BaseSettings):
         90, description="A staging or chunk silent this long is taken to be lost and is sent again."
     )
     sweep_seconds: int = Field(30, description="How often the sweeper looks for lost import work.")
+    staging_processes: int = Field(
+        0,
+        description="Processes that stage one large CSV side by side (PostgreSQL); 0: one per CPU, "
+        "at most 4; 1: one pass.",
+    )
+    staging_split_bytes: int = Field(
+        32 << 20, description="A CSV is cut into parts for staging only if each part gets this many bytes."
+    )
     static_dir: Path | None = Field(None, description="Built web app; default: frontend/dist if present.")
     log_level: str = "INFO"
     log_format: str = Field("auto", description="`json`, `console`, or `auto` (JSON unless on a terminal).")

@@ -3,6 +3,8 @@
 import csv
 import io
 
+import pytest
+
 from loadbay.db import make_sessionmaker, session_scope
 from tests.conftest import bearer
 from tests.fixtures.factories import make_workspace
@@ -422,3 +424,29 @@ async def test_error_report_uses_the_cells_kept_at_staging(catalog, tmp_path):
         ["7", "K-4", "Only", "", ""],
     ]
     assert "at least 0" in lines[2][5]
+
+
+@pytest.mark.parametrize("budget", [1_000_000, 3])
+async def test_repeated_keys_are_found_in_memory_or_by_the_database(catalog, tmp_path, monkeypatch, budget):
+    """Past the budget of keys kept in memory, the database finds the repeated ones: the same outcome."""
+    from loadbay.imports import stage as stage_mod
+
+    monkeypatch.setattr(stage_mod, "KEY_BUDGET", budget)
+    live = catalog
+    path = tmp_path / "dups.csv"
+    path.write_text(
+        "sku,name\nD-1,One\nD-2,Two\nd-1,One again\nD-3,Three\nD-4,Four\nD-5,Five\n"
+        " D-1 ,One more\nD-5,Five again\n",
+        encoding="utf-8",
+    )
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    assert (imp["counts"]["valid"], imp["counts"]["duplicates"]) == (5, 3)
+    r = await live.client.get(
+        live.url(f"/imports/{imp['id']}/rows"), params={"status": "duplicate"}, headers=live.editor
+    )
+    notes = {x["row"]: x["errors"]["_row"][1] for x in r.json()["items"]}
+    assert notes == {
+        2: "row 8 has the same key and the last row wins",
+        4: "row 8 has the same key and the last row wins",
+        7: "row 9 has the same key and the last row wins",
+    }

@@ -137,11 +137,6 @@ class OverMemoryBudget(AssertionError):
 
 @pytest.mark.slow
 @pytest.mark.skipif(test_database.test_db_kind() != "postgres", reason="runs once, in the PostgreSQL pass")
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverMemoryBudget,
-    reason="staging keeps every key of the file in a dict (stage.StageCounts.first_row), ~100 bytes a key",
-)
 def test_a_1gb_csv_streams_in_bounded_memory_with_exact_counts(tmp_path: Path) -> None:
     path = tmp_path / "products-1gb.csv"
     stats = one_gigabyte_csv(path)

@@ -7,6 +7,8 @@ left to do (session status, chunk ledger), never the queue.
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loadbay.config import Settings
 from loadbay.db import utcnow
 from loadbay.imports import commit as commit_mod
+from loadbay.imports import parallel, storage
 from loadbay.imports import stage as stage_mod
-from loadbay.imports import storage
 from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus, RowStatus
 from loadbay.imports.readers import reader_for
-from loadbay.imports.readers.base import FileInfo, ReadError, ReadOptions
+from loadbay.imports.readers.base import Batch, FileInfo, ReadError, ReadOptions
+from loadbay.imports.readers.csv_reader import SplitMismatch
 from loadbay.imports.validate import StagedBatch, Validator
 from loadbay.schema.models import Entity, FieldDef
 from loadbay.worker.backend import defer, job_session
@@ -105,6 +108,8 @@ async def stage_import(ctx: dict[str, Any], session_id: int) -> str:
     except ReadError as e:
         await _fail(ctx, session_id, f"{e.message}" + (f" (row {e.row})" if e.row else ""))
         return "failed"
+    except parallel.StagingInterrupted:
+        raise  # the sweeper starts the staging again
     except DBAPIError as e:
         if commit_mod.is_transient(e):
             raise  # the sweeper starts the staging again
@@ -134,7 +139,10 @@ async def _finish_staging(
             # Fresh statistics for the rows just loaded: without them the planner takes this
             # session for a few rows and scans them all where it should read a handful by key.
             await session.execute(text("ANALYZE staged_rows"))
-        rows = [n for group in counts.duplicate_rows.values() for n in group]
+        if counts.keys_overflowed:
+            rows = await stage_mod.repeated_key_rows(session, session_id)
+        else:
+            rows = [n for group in counts.duplicate_rows.values() for n in group]
         await stage_mod.mark_duplicates(session, session_id, policy, rows=rows)
         t1 = time.perf_counter()
         by_status = await stage_mod.status_counts(session, session_id)
@@ -163,6 +171,38 @@ def summary_counts(by_status: dict[str, int]) -> dict[str, int]:
     }
 
 
+@dataclass(frozen=True)
+class StagingSpec:
+    """What a staging reads and how: everything a process needs to stage a part of the file."""
+
+    session_id: int
+    entity_id: int
+    path: Path
+    fmt: str
+    info: FileInfo
+    options: ReadOptions
+    mapping: dict[str, str | None]
+    decimal_comma: bool
+
+
+async def checking_tools(ctx: dict[str, Any], spec: StagingSpec) -> tuple[Validator, stage_mod.RefChecker]:
+    async with job_session(ctx) as session:
+        entity, fields = await _entity_and_fields(session, spec.entity_id)
+        ref_ids = {f.reference_entity_id for f in fields if f.reference_entity_id is not None}
+        ref_entities = {
+            e.id: e for e in (await session.execute(select(Entity).where(Entity.id.in_(ref_ids)))).scalars()
+        }
+    validator = Validator(
+        entity,
+        fields,
+        spec.info.columns,
+        spec.mapping,
+        ref_entities=ref_entities,
+        decimal_comma=spec.decimal_comma,
+    )
+    return validator, stage_mod.RefChecker(fields, ref_entities)
+
+
 async def _stage_rows(
     ctx: dict[str, Any],
     session_id: int,
@@ -176,18 +216,38 @@ async def _stage_rows(
 ) -> stage_mod.StageCounts:
     if entity_id is None:
         raise ReadError("no_entity", "Choose the entity to import into before staging.")
-    async with job_session(ctx) as session:
-        entity, fields = await _entity_and_fields(session, entity_id)
-        ref_ids = {f.reference_entity_id for f in fields if f.reference_entity_id is not None}
-        ref_entities = {
-            e.id: e for e in (await session.execute(select(Entity).where(Entity.id.in_(ref_ids)))).scalars()
-        }
-    validator = Validator(
-        entity, fields, info.columns, mapping, ref_entities=ref_entities, decimal_comma=decimal_comma
-    )
-    refs = stage_mod.RefChecker(fields, ref_entities)
+    spec = StagingSpec(session_id, entity_id, path, fmt, info, options, mapping, decimal_comma)
+    settings = _settings(ctx)
+    parts = parallel.parts_of(settings, spec)
+    if len(parts) > 1:
+        try:
+            return await parallel.stage_in_parts(ctx, settings, spec, parts)
+        except SplitMismatch as e:
+            # A quote character outside quoted fields fooled the cut: read the file in one pass.
+            log.info("staging_in_one_pass", session_id=session_id, reason=str(e))
+            async with job_session(ctx) as session:
+                await stage_mod.clear(session, session_id)
+    validator, refs = await checking_tools(ctx, spec)
     counts = stage_mod.StageCounts()
     batches = reader_for(fmt).batches(path, info, options, batch_size=STAGE_BATCH)
+    await write_batches(ctx, session_id, batches, validator, refs, counts, lambda b, _: counts.note_keys(b))
+    counts.first_row.clear()
+    return counts
+
+
+async def write_batches(
+    ctx: dict[str, Any],
+    session_id: int,
+    batches: Iterator[Batch],
+    validator: Validator,
+    refs: stage_mod.RefChecker,
+    counts: stage_mod.StageCounts,
+    on_checked: Callable[[StagedBatch, int], None],
+    *,
+    report_rows: bool = True,
+) -> None:
+    """Read, check and bulk-load every batch; ``on_checked`` sees each checked batch and the rows read
+    with it, rejected ones included (in a thread)."""
 
     def step() -> tuple[StagedBatch, StagedBatch] | None:
         t0 = time.perf_counter()
@@ -197,9 +257,11 @@ async def _stage_rows(
         if b is None:
             return None
         staged = validator.run(b.rows)
-        counts.note_keys(staged)
+        rejected = stage_mod.rejected_batch(b.problems)
+        on_checked(staged, len(staged) + len(rejected))
+        counts.rows += len(staged) + len(rejected)
         counts.seconds["check"] += time.perf_counter() - t1
-        return staged, stage_mod.rejected_batch(b.problems)
+        return staged, rejected
 
     # The next batch is read and checked in a thread while this one is written: the database
     # works on the other core meanwhile.
@@ -219,17 +281,16 @@ async def _stage_rows(
                 await refs.check(session, staged)
                 await stage_mod.bulk_load(session, session_id, staged)
                 await stage_mod.bulk_load(session, session_id, rejected)
-                counts.rows += len(staged) + len(rejected)
-                imp.counts = {"rows_read": counts.rows}
-                imp.heartbeat_at = utcnow()
+                if report_rows:
+                    # (Parts staged side by side leave this to their parent: one writer of the row.)
+                    imp.counts = {"rows_read": counts.rows}
+                    imp.heartbeat_at = utcnow()
             counts.seconds["write"] += time.perf_counter() - t0
     finally:
         if not pending.done():
             # Let the thread finish its batch before the file is closed under it.
             with contextlib.suppress(Exception):
                 await pending
-    counts.first_row.clear()
-    return counts
 
 
 async def _fail(ctx: dict[str, Any], session_id: int, message: str) -> None:

@@ -21,6 +21,9 @@ from loadbay.imports.validate import StagedBatch, mark_missing_references
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
 
+# Distinct keys a staging keeps in memory (a million: about 100 MB) before it leaves the search for
+# repeated keys to the database.
+KEY_BUDGET = 1_000_000
 COLUMNS = ("session_id", "row_no", "key_norm", "status", "data", "errors", "source")
 
 
@@ -31,13 +34,20 @@ class StageCounts:
     valid: int = 0
     invalid: int = 0
     duplicates: int = 0
-    # The first row of each key, and every row of the keys seen more than once.
+    # The first row of each key, and every row of the keys seen more than once; past KEY_BUDGET
+    # keys (about 100 bytes each) they are dropped and the database finds the repeated keys instead.
     first_row: dict[str, int] = field(default_factory=dict)
     duplicate_rows: dict[str, list[int]] = field(default_factory=dict)
+    keys_overflowed: bool = False
 
     def note_keys(self, batch: StagedBatch) -> None:
+        self.note_key_list(batch.key_norm, batch.row_no)
+
+    def note_key_list(self, keys: list[str | None], rows: list[int]) -> None:
+        if self.keys_overflowed:
+            return
         first, dups = self.first_row, self.duplicate_rows
-        for key, row_no in zip(batch.key_norm, batch.row_no, strict=True):
+        for key, row_no in zip(keys, rows, strict=True):
             if key is None:
                 continue
             seen = first.setdefault(key, row_no)
@@ -47,6 +57,10 @@ class StageCounts:
                     dups[key] = [seen, row_no]
                 else:
                     group.append(row_no)
+        if len(first) > KEY_BUDGET:
+            self.keys_overflowed = True
+            first.clear()
+            dups.clear()
 
     # Where the time went: reading, checking (in a thread), writing, and the final pass.
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "check": 0.0, "write": 0.0})
@@ -179,6 +193,22 @@ def _without_duplicate(errors: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     rest = {k: v for k, v in errors.items() if not (k == "_row" and v and v[0] == "duplicate_key")}
     return rest or None
+
+
+async def repeated_key_rows(session: AsyncSession, session_id: int) -> list[int]:
+    """The rows of every key that is on more than one row of this session, found by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Room to hash a few million keys without spilling to disk.
+        await session.execute(text("SET LOCAL work_mem = '256MB'"))
+    rows = await session.execute(
+        text(
+            "SELECT row_no FROM staged_rows WHERE session_id = :s AND key_norm IN ("
+            "SELECT key_norm FROM staged_rows WHERE session_id = :s AND key_norm IS NOT NULL "
+            "AND status IN ('valid', 'invalid', 'duplicate') GROUP BY key_norm HAVING count(*) > 1)"
+        ),
+        {"s": session_id},
+    )
+    return [int(n) for (n,) in rows.all()]
 
 
 async def mark_duplicates(

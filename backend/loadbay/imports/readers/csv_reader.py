@@ -145,21 +145,136 @@ class CsvReader:
         )
 
     def batches(
-        self, path: Path, info: FileInfo, options: ReadOptions, *, batch_size: int = 50_000
+        self,
+        path: Path,
+        info: FileInfo,
+        options: ReadOptions,
+        *,
+        batch_size: int = 50_000,
+        part: "Part | None" = None,
     ) -> Iterator[Batch]:
+        """Every record below the header, or only those of one part (see :meth:`split`)."""
+        plan = self._plan(path, info, options)
+        header_line = 1 if info.header_row is None else info.header_row
+        if part is None or part.start is None:
+            stop = part.stop if part is not None else None
+            yield from _parse(path, plan, len(info.columns), max(1, batch_size), header_line, stop=stop)
+        else:
+            yield from _parse(
+                path,
+                plan,
+                len(info.columns),
+                max(1, batch_size),
+                0,
+                begin=(part.start, part.first_line),
+                stop=part.stop,
+            )
+
+    def split(
+        self, path: Path, info: FileInfo, options: ReadOptions, *, parts: int, min_bytes: int
+    ) -> list["Part"]:
+        """Cut the file into up to ``parts`` parts of at least ``min_bytes`` that can be read side by side.
+
+        A cut goes after a line break outside any quoted field (an even number of quote characters
+        before it), found with byte counts, without parsing. Reading a part that ends at a cut checks
+        that a record really starts there (:class:`SplitMismatch` otherwise), since a quote character
+        inside an unquoted field can fool the count. One part (no cut) when the encoding does not
+        allow cutting bytes at line breaks or the file is too small.
+        """
+        plan = self._plan(path, info, options)
+        size = path.stat().st_size
+        n = min(parts, size // max(1, min_bytes))
+        quote = plan.quotechar.encode(plan.dec.codec, "ignore")
+        header_line = 1 if info.header_row is None else info.header_row
+        if n < 2 or not plan.dec.by_lines or len(quote) != 1 or quote[0] >= 0x80:
+            return [Part(None, 1, None)]
+        targets = [size * k // n for k in range(1, n)]
+        cuts = _find_cuts(path, plan.dec.bom, targets, quote)
+        cuts = [(offset, line) for offset, line in cuts if line > header_line + 1]
+        if not cuts:
+            return [Part(None, 1, None)]
+        out = [Part(None, 1, cuts[0][1])]
+        for i, (offset, line) in enumerate(cuts):
+            out.append(Part(offset, line, cuts[i + 1][1] if i + 1 < len(cuts) else None))
+        return out
+
+    def _plan(self, path: Path, info: FileInfo, options: ReadOptions) -> "_Plan":
         with path.open("rb") as f:
             head = f.read(SAMPLE_BYTES if info.encoding is None else 4)
         if not head:
             raise ReadError("file_empty", "The file is empty.")
         encoding = info.encoding or options.encoding or _detect_encoding(head, truncated=True)
-        plan = _Plan(
+        return _Plan(
             _decoding(encoding, head),
             info.delimiter or ",",
             info.quotechar or '"',
             options.max_field_chars,
         )
-        header_line = 1 if info.header_row is None else info.header_row
-        yield from _parse(path, plan, len(info.columns), max(1, batch_size), header_line)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of a delimited file that reads on its own.
+
+    From the line that starts at byte ``start`` (numbered ``first_line``), or from the top of the
+    file, header included, when ``start`` is None; up to line ``stop``, not included (None: the end).
+    """
+
+    start: int | None
+    first_line: int
+    stop: int | None
+
+
+class SplitMismatch(Exception):
+    """A part ended inside a record: the cut was not at a record boundary after all."""
+
+
+CUT_SCAN_BLOCK = 1 << 23
+# How far past its target a cut is looked for before the target is given up (fewer parts).
+CUT_SEARCH_BYTES = 1 << 22
+
+
+def _find_cuts(path: Path, bom: int, targets: list[int], quote: bytes) -> list[tuple[int, int]]:
+    """For each target byte, the first line start after it outside quotes: (byte offset, line number)."""
+    cuts: list[tuple[int, int]] = []
+    quotes = breaks = 0  # before the current block
+    pos = bom
+    ended_cr = False
+    pending = sorted(targets)
+    with path.open("rb") as f:
+        f.seek(bom)
+        while pending:
+            block = f.read(CUT_SCAN_BLOCK)
+            if not block:
+                break
+            # A CRLF cut by the block edge is one break, counted twice below.
+            overlap = 1 if ended_cr and block.startswith(b"\n") else 0
+            end = pos + len(block)
+            while pending and pending[0] < end:
+                target = max(pending[0], pos)
+                idx = block.find(b"\n", target - pos)
+                counted, inside = 0, quotes
+                while idx >= 0:
+                    inside += block.count(quote, counted, idx)
+                    counted = idx
+                    if inside % 2 == 0 or pos + idx - pending[0] > CUT_SEARCH_BYTES:
+                        break
+                    idx = block.find(b"\n", idx + 1)
+                if idx < 0:
+                    # Not in this block: go on from the start of the next one.
+                    pending[0] = end
+                    break
+                if inside % 2 == 0:
+                    head = block[: idx + 1]
+                    lines = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") - overlap
+                    cuts.append((pos + idx + 1, breaks + lines + 1))
+                pending.pop(0)
+            quotes += block.count(quote)
+            breaks += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n") - overlap
+            ended_cr = block.endswith(b"\r")
+            pos = end
+    # Two targets may land on the same line in a file of very long lines.
+    return sorted(set(cuts))
 
 
 # --- encodings -------------------------------------------------------------------------------------
@@ -518,10 +633,12 @@ class _Source:
     # Slots: the parser sets keep_from after every record, on the hot path.
     __slots__ = ("_dec", "_ended", "_limit", "_runs", "flagged", "keep_from", "kept", "next_line")
 
-    def __init__(self, f: BinaryIO, dec: _Decoding, limit: int) -> None:
+    def __init__(self, f: BinaryIO, dec: _Decoding, limit: int, start: tuple[int, int] | None = None) -> None:
         self._dec = dec
         self._limit = limit
-        f.seek(dec.bom)
+        # A later part of the file starts at a line start, which only a byte-cut encoding allows.
+        assert start is None or dec.by_lines
+        f.seek(dec.bom if start is None else start[0])
         self._runs: Iterator[bytes | str | None]
         if dec.by_lines:
             self._runs = _line_runs(iter(partial(f.read, BLOCK_SIZE), b""), limit, b"\n", b"\r")
@@ -529,8 +646,8 @@ class _Source:
             text = io.TextIOWrapper(f, encoding=dec.codec, errors="strict", newline="")
             self._runs = _line_runs(iter(partial(text.read, BLOCK_SIZE), ""), limit, "\n", "\r")
         self._ended = False
-        self.next_line = 1
-        self.keep_from = 1
+        self.next_line = 1 if start is None else start[1]
+        self.keep_from = self.next_line
         self.kept: deque[_Chunk] = deque()
         self.flagged: deque[_Flag] = deque()
 
@@ -641,23 +758,33 @@ class _Plan:
 
 
 def _parse(
-    path: Path, plan: _Plan, ncols: int, batch_size: int, after_line: int
+    path: Path,
+    plan: _Plan,
+    ncols: int,
+    batch_size: int,
+    after_line: int,
+    *,
+    begin: tuple[int, int] | None = None,
+    stop: int | None = None,
 ) -> Generator[Batch, None, None]:
     """Every record after line ``after_line`` (the header), in batches.
 
     ``ncols`` is the number of columns; -1 keeps records as they are (for finding the header).
+    ``begin`` (byte offset, its line number) starts at a line other than the first; ``stop`` ends
+    before that line, which must begin a record (:class:`SplitMismatch` if a record runs over it).
     """
     limit = plan.max_field_chars
+    stop_line = stop if stop is not None else 1 << 62
     paused = _pause_gc()
     try:
         with path.open("rb") as f:
-            source = _Source(f, plan.dec, LINE_LIMIT_FACTOR * limit)
+            source = _Source(f, plan.dec, LINE_LIMIT_FACTOR * limit, begin)
             flagged = source.flagged
             rows: list[_Row] = []
             problems: list[RowProblem] = []
             lines: Iterator[str] = chain.from_iterable(source)
             reader = None
-            base = last_end = 0
+            base = last_end = source.next_line - 1
             while True:
                 # The limit is process-wide; set it again whenever parsing resumes after a yield,
                 # in case another reader in this process has changed it meanwhile.
@@ -671,6 +798,11 @@ def _parse(
                     for cells in reader:
                         end = base + reader.line_num
                         start = last_end + 1
+                        if end >= stop_line:
+                            if start != stop_line:
+                                raise SplitMismatch(f"a record runs from line {start} over line {stop_line}")
+                            action = _DONE
+                            break
                         last_end = end
                         source.keep_from = end + 1
                         # The common case, inline: one line, the right width, not blank, not flagged.
@@ -705,6 +837,8 @@ def _parse(
                 except csv.Error as exc:
                     line = base + reader.line_num
                     start = last_end + 1
+                    if start >= stop_line:
+                        break
                     while flagged and flagged[0][0] <= line:
                         flagged.popleft()
                     too_large = "field larger than field limit" in str(exc)
