@@ -1,6 +1,7 @@
 """End-to-end import of a generated product catalogue, through the public API.
 
-    uv run python bench/import_products.py --rows 1000000 [--db postgres|sqlite] [--reimport] [--bulk] [--json]
+    uv run python bench/import_products.py --rows 1000000 [--db postgres|sqlite] [--reimport] [--bulk]
+        [--json]
 
 What it does:
 
@@ -176,7 +177,7 @@ def bulk_override(client: httpx.Client, ws: int, path: Path) -> dict[str, Any]:
     wait(client, base, {"staged", "failed"})
     out: dict[str, Any] = {}
     for name, body in (
-        ("set_all_rows", {"action": "set", "selection": {}, "field": "active", "value": "no"}),
+        ("set_all_rows", {"action": "set", "selection": {}, "field": "description", "value": "Set in bulk"}),
         ("discard_all_rows", {"action": "discard", "selection": {}}),
     ):
         t0 = time.perf_counter()

@@ -450,3 +450,22 @@ async def test_repeated_keys_are_found_in_memory_or_by_the_database(catalog, tmp
         4: "row 8 has the same key and the last row wins",
         7: "row 9 has the same key and the last row wins",
     }
+
+
+async def test_a_field_no_column_fills_cannot_be_edited(catalog, tmp_path):
+    live = catalog
+    path = tmp_path / "few.csv"
+    path.write_text("sku,name\nU-1,Umbrella\n", encoding="utf-8")
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    r = await live.client.post(
+        live.url(f"/imports/{imp['id']}/rows/bulk"),
+        json={"action": "set", "selection": {}, "field": "stock", "value": 3},
+        headers=live.editor,
+    )
+    assert r.status_code == 422
+    assert r.json()["error"] == "field_not_mapped"
+    r = await live.client.patch(
+        live.url(f"/imports/{imp['id']}/rows/2"), json={"data": {"stock": 3}}, headers=live.editor
+    )
+    assert r.status_code == 422
+    assert r.json()["fields"][0]["field"] == "data.stock"

@@ -763,6 +763,7 @@ async def edit_row(
                 FieldError(field=f"data.{k}", code="unknown_field", message="no such field") for k in unknown
             ],
         )
+    _only_mapped(imp, list(changes), "data.")
     status = RowStatus.discarded if row.status == RowStatus.discarded else None
     await _rewrite(session, imp, validator, refs, fields, [(row, _apply_edit(row.data, changes), status)])
     await _recount(session, imp)
@@ -771,6 +772,24 @@ async def edit_row(
 
 
 BULK_BATCH = 5000
+
+
+def _only_mapped(imp: ImportSession, keys: list[str], prefix: str) -> None:
+    """Staged rows hold the mapped fields only: a change to another would be checked by nothing."""
+    mapped = {v for v in (imp.mapping or {}).values() if v}
+    unmapped = [k for k in keys if k not in mapped]
+    if unmapped:
+        raise Invalid(
+            f"No column of this file is mapped to {', '.join(unmapped)}; map one to it and stage again "
+            "to set its values here.",
+            code="field_not_mapped",
+            fields=[
+                FieldError(
+                    field=f"{prefix}{k}" if prefix else "field", code="field_not_mapped", message="not mapped"
+                )
+                for k in unmapped
+            ],
+        )
 
 
 async def bulk_edit(
@@ -787,6 +806,7 @@ async def bulk_edit(
                 code="unknown_field",
                 fields=[FieldError(field="field", code="unknown_field", message="not a field of the entity")],
             )
+        _only_mapped(imp, [body.field], "")
         if body.action == BulkEditAction.find_replace and not body.find:
             raise Invalid(
                 "Say what text to find.",
