@@ -145,7 +145,7 @@ export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, 
       cacheBlockSize={PAGE_SIZE}
       maxBlocksInCache={100}
       maxConcurrentDatasourceRequests={2}
-      blockLoadDebounceMillis={60}
+      blockLoadDebounceMillis={0}
       infiniteInitialRowCount={PAGE_SIZE}
       cacheOverflowSize={1}
       rowBuffer={20}
