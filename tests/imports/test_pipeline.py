@@ -469,3 +469,45 @@ async def test_a_field_no_column_fills_cannot_be_edited(catalog, tmp_path):
     )
     assert r.status_code == 422
     assert r.json()["fields"][0]["field"] == "data.stock"
+
+
+async def _import(live, tmp_path, name: str, text: str, **options):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    return await commit(live, imp["id"], **options)
+
+
+async def _records(live) -> dict[str, dict]:
+    r = await live.client.get(
+        live.url("/entities/products/records"), params={"limit": 100}, headers=live.admin
+    )
+    return {x["key"].lower(): x for x in r.json()["items"]}
+
+
+async def test_overwrite_merge_and_defaults_on_existing_records(catalog, tmp_path):
+    live = catalog
+    done = await _import(live, tmp_path, "a.csv", "sku,name,stock,active\nX,Ex,5,no\nY,Why,6,\n")
+    assert done["counts"]["created"] == 2
+    # Overwrite; no column for `active` (a field with a default) nor `stock`: they keep their values.
+    done = await _import(live, tmp_path, "b.csv", "sku,name,price\nx,Ex two,1.5\nY,Why,\nZ,Zed,2\n")
+    assert (done["counts"]["created"], done["counts"]["updated"], done["counts"]["unchanged"]) == (1, 1, 1)
+    recs = await _records(live)
+    assert recs["x"]["data"] == {"sku": "x", "name": "Ex two", "price": "1.5", "stock": 5, "active": False}
+    assert recs["x"]["version"] == 2
+    assert recs["y"]["data"] == {"sku": "Y", "name": "Why", "stock": 6, "active": True}
+    assert recs["y"]["version"] == 1
+    assert recs["z"]["data"] == {"sku": "Z", "name": "Zed", "price": "2", "active": True}
+    # Merge: blank cells change nothing, the others replace.
+    merge = "sku,name,stock,price\nX,Ex two,7,\nZ,Zed,,2\n"
+    done = await _import(live, tmp_path, "c.csv", merge, on_existing="merge")
+    assert (done["counts"]["updated"], done["counts"]["unchanged"]) == (1, 1)
+    recs = await _records(live)
+    assert recs["x"]["data"]["price"] == "1.5"
+    assert recs["x"]["data"]["stock"] == 7
+    # A column for the field with a default: overwrite sets what the file says.
+    done = await _import(live, tmp_path, "d.csv", "sku,name,active\nY,Why,no\nZ,Zed,yes\n")
+    assert (done["counts"]["updated"], done["counts"]["unchanged"]) == (1, 1)
+    recs = await _records(live)
+    assert recs["y"]["data"]["active"] is False
+    assert recs["z"]["version"] == 1

@@ -111,55 +111,74 @@ _ENTITY = "(SELECT s.entity_id FROM import_sessions s WHERE s.id = :session_id)"
 
 
 async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None) -> Outcome:
-    # Every statement here reads by index: the chunk's rows by primary key, then keys in the key index.
-    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    # Every statement here reads by index: the chunk's rows by primary key, then each key in the key
+    # index. Left to itself the planner joins a chunk to the entity's records with a merge join, a
+    # walk through the whole key index for every chunk (0.8 s per 50,000 rows at a million records).
+    for setting in ("enable_seqscan", "enable_mergejoin", "enable_hashjoin", "jit"):
+        await session.execute(text(f"SET LOCAL {setting} = off"))
+    # Room to sort a chunk by key in memory.
+    await session.execute(text("SET LOCAL work_mem = '64MB'"))
     rows_filter = "AND st.row_no = ANY(:rows)" if rows is not None else ""
     source = _PG_SOURCE.format(rows_filter=rows_filter)
-    params: dict[str, Any] = {"session_id": plan.session_id, "lo": lo, "hi": hi}
+    params: dict[str, Any] = {
+        "session_id": plan.session_id,
+        "lo": lo,
+        "hi": hi,
+        "workspace_id": plan.workspace_id,
+        "entity_id": plan.entity_id,
+        "defaults": orjson.dumps(plan.defaults).decode(),
+        "now": utcnow(),
+    }
     if rows is not None:
         params["rows"] = rows
-    total = (await session.execute(text(f"SELECT count(*) {source}"), params)).scalar_one()
+    total = int((await session.execute(text(f"SELECT count(*) {source}"), params)).scalar_one())
     out = Outcome()
+    insert = (
+        "INSERT INTO records AS r (workspace_id, entity_id, key_norm, data, version, created_at, updated_at, "
+        "import_id) SELECT :workspace_id, :entity_id, st.key_norm, CAST(:defaults AS jsonb) || st.data, "
+        f"1, :now, :now, :session_id {source} ORDER BY st.key_norm "
+    )
     if plan.on_existing == "skip":
-        matched = (
-            await session.execute(
-                text(
-                    f"SELECT count(*) {source} AND EXISTS (SELECT 1 FROM records r "
-                    f"WHERE r.entity_id = {_ENTITY} AND r.key_norm = st.key_norm)"
-                ),
-                params,
-            )
-        ).scalar_one()
-        out.skipped = int(matched)
-    else:
-        new = _pg_new_data(plan.on_existing)
+        res = await session.execute(text(insert + "ON CONFLICT (entity_id, key_norm) DO NOTHING"), params)
+        out.created = int(res.rowcount)  # type: ignore[attr-defined]
+        out.skipped = total - out.created
+        return out
+    if not set(plan.defaults) & set(plan.mapped_fields):
+        # One statement: the proposed row's data minus the defaults is exactly the staged data (no
+        # default is on a mapped field), so an existing record is updated from it, if it differs.
+        base = "r.data" if plan.on_existing == "merge" else "(r.data - CAST(:mapped AS text[]))"
+        new = f"{base} || (EXCLUDED.data - CAST(:default_keys AS text[]))"
         res = await session.execute(
             text(
-                f"UPDATE records r SET data = {new}, version = r.version + 1, updated_at = :now, "
-                f"import_id = :session_id {source} AND r.entity_id = {_ENTITY} "
-                f"AND r.key_norm = st.key_norm AND r.data IS DISTINCT FROM {new}"
+                f"WITH written AS ({insert} ON CONFLICT (entity_id, key_norm) DO UPDATE SET data = {new}, "
+                "version = r.version + 1, updated_at = :now, import_id = :session_id "
+                f"WHERE r.data IS DISTINCT FROM {new} "
+                # A row inserted by this statement has no xmax; an updated one has this transaction's.
+                "RETURNING (r.xmax = 0) AS created) "
+                "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written"
             ),
-            {**params, "mapped": plan.mapped_fields, "now": utcnow()},
+            {**params, "mapped": plan.mapped_fields, "default_keys": sorted(plan.defaults)},
         )
-        out.updated = int(res.rowcount)  # type: ignore[attr-defined]
+        created, updated = res.one()
+        out.created, out.updated = int(created), int(updated)
+        out.unchanged = total - out.created - out.updated
+        return out
+    # A default on a mapped field: whether a proposed value came from the file or from the default
+    # cannot be told apart after the fact; update first, from the staged data, then insert the rest.
+    new = _pg_new_data(plan.on_existing)
     res = await session.execute(
         text(
-            "INSERT INTO records (workspace_id, entity_id, key_norm, data, version, created_at, updated_at, "
-            "import_id) SELECT :workspace_id, :entity_id, st.key_norm, CAST(:defaults AS jsonb) || st.data, "
-            f"1, :now, :now, :session_id {source} ORDER BY st.key_norm "
-            # Keys that exist were updated (or left alone) above; the key index skips them here.
-            "ON CONFLICT (entity_id, key_norm) DO NOTHING"
+            f"UPDATE records r SET data = {new}, version = r.version + 1, updated_at = :now, "
+            f"import_id = :session_id {source} AND r.entity_id = {_ENTITY} "
+            f"AND r.key_norm = st.key_norm AND r.data IS DISTINCT FROM {new}"
         ),
-        {
-            **params,
-            "workspace_id": plan.workspace_id,
-            "entity_id": plan.entity_id,
-            "defaults": orjson.dumps(plan.defaults).decode(),
-            "now": utcnow(),
-        },
+        {**params, "mapped": plan.mapped_fields},
     )
+    out.updated = int(res.rowcount)  # type: ignore[attr-defined]
+    # Keys that exist were updated (or left alone) above; the key index skips them here.
+    res = await session.execute(text(insert + "ON CONFLICT (entity_id, key_norm) DO NOTHING"), params)
     out.created = int(res.rowcount)  # type: ignore[attr-defined]
-    out.unchanged = int(total) - out.created - out.updated - out.skipped
+    out.unchanged = total - out.created - out.updated
     return out
 
 
