@@ -21,7 +21,7 @@ function productsCsv(): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Enough rows for three commit chunks (50,000 rows each), so a cancel lands while work is left. */
+/** Enough rows for several commit chunks (50,000 rows each), so a cancel lands while work is left. */
 function bigCsv(rows: number): Buffer {
   const parts = ["sku,name,price\n"];
   for (let i = 1; i <= rows; i++) parts.push(`${prefix}-BIG-${i},Bulk item ${i},${i % 1000}.25\n`);
@@ -137,6 +137,25 @@ test("upload, map, fix, preview, commit, and open the records", async ({ page })
     await shot(page, "06-review-fixed");
   });
 
+  await test.step("discard a selected row, then undo it", async () => {
+    await page.locator('[data-testid="review-grid"] .ag-row[row-index="0"] input[type="checkbox"]').check();
+    await page.getByRole("button", { name: "Bulk edit (1 selected)" }).click();
+    const drawer = page.getByRole("dialog", { name: "Change many rows" });
+    await drawer.getByText("Discard", { exact: true }).click();
+    await expect(drawer.getByRole("radio", { name: "The 1 selected row" })).toBeChecked();
+    await drawer.getByRole("button", { name: "Apply…" }).click();
+    await expect(drawer.getByTestId("bulk-confirm")).toContainText("You can undo it right after");
+    await drawer.getByRole("button", { name: "Yes, change 1 row" }).click();
+    await expect(drawer.getByTestId("bulk-result")).toContainText("1 changed");
+    await page.keyboard.press("Escape");
+    await expect(page.getByTestId("row-counts")).toContainText("1 discarded");
+    await expect(gridCell(page, 0, "status")).toHaveText("discarded");
+    await page.getByRole("button", { name: "Undo: restore 1 row" }).click();
+    await expect(page.getByText("The last bulk change was undone.")).toBeVisible();
+    await expect(page.getByTestId("row-counts")).toContainText("0 discarded");
+    await expect(gridCell(page, 0, "status")).toHaveText("valid");
+  });
+
   await test.step("the open row is a deep link; Escape closes it", async () => {
     await gridCell(page, 0, "row").click();
     await expect(page).toHaveURL(/row=2/);
@@ -200,7 +219,7 @@ test("upload, map, fix, preview, commit, and open the records", async ({ page })
 
 test("cancel a long import mid-way", async ({ page }) => {
   test.setTimeout(100_000);
-  const rows = 110_000;
+  const rows = 200_000;
   await page.goto(`/w/${workspaceId}/imports/new`);
   await page.getByTestId("file-input").setInputFiles({ name: "big-e2e.csv", mimeType: "text/csv", buffer: bigCsv(rows) });
   await expect(page).toHaveURL(/step=map/);
@@ -209,12 +228,12 @@ test("cancel a long import mid-way", async ({ page }) => {
   await expect(page.getByRole("progressbar", { name: "Import progress" })).toBeVisible();
   await shot(page, "11-staging");
   await expect(page).toHaveURL(/step=review/, { timeout: 60_000 });
-  await expect(page.getByTestId("row-counts")).toContainText("110,000 valid");
+  await expect(page.getByTestId("row-counts")).toContainText("200,000 valid");
   await page.getByRole("button", { name: "Preview import" }).click();
-  await page.getByRole("button", { name: "Import 110,000 rows" }).click();
+  await page.getByRole("button", { name: "Import 200,000 rows" }).click();
   await page.getByRole("dialog", { name: "Start the import?" }).getByRole("button", { name: "Start import" }).click();
   await expect(page).toHaveURL(/step=progress/);
-  await expect(page.getByTestId("progress-text")).toContainText("of 110,000 rows");
+  await expect(page.getByTestId("progress-text")).toContainText("of 200,000 rows");
   await page.getByRole("button", { name: "Cancel import" }).click();
   await shot(page, "12-cancel-confirm");
   await page.getByRole("dialog", { name: "Cancel this import?" }).getByRole("button", { name: "Cancel import" }).click();

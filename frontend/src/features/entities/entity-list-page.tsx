@@ -4,7 +4,7 @@ import { getRouteApi } from "@tanstack/react-router";
 import { entitiesQuery } from "../../api/queries";
 import { EmptyState } from "../../components/empty-state";
 import { ErrorState } from "../../components/error-state";
-import { AnchorLink } from "../../components/links";
+import { AnchorLink, ButtonLink } from "../../components/links";
 
 const route = getRouteApi("/w/$workspaceId/");
 const countFormat = new Intl.NumberFormat("en-US");
@@ -16,7 +16,12 @@ export function EntityListPage() {
 
   return (
     <Stack gap="lg">
-      <Title order={2}>Entities</Title>
+      <Group justify="space-between">
+        <Title order={2}>Entities</Title>
+        <ButtonLink to="/w/$workspaceId/imports/new" params={{ workspaceId }} search={{}}>
+          Import a file
+        </ButtonLink>
+      </Group>
       {entities.isPending && (
         <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} aria-busy="true" aria-label="Loading">
           {Array.from({ length: 3 }, (_, i) => (

@@ -97,6 +97,9 @@ export function RecordsGrid({ workspaceId, entity, q, sort, onSortChange, onRowO
 
   const handleSortChanged = useCallback(
     (e: SortChangedEvent<RecordRow>) => {
+      // Only a person's click writes the URL: the grid also reports sorts it applies itself (from the
+      // URL, or while it is torn down on the way to another page), which must not navigate.
+      if (e.source !== "uiColumnSorted") return;
       const current = e.api.getColumnState().find((c) => c.sort);
       onSortChange({ sort: current?.colId, order: current?.sort ?? undefined });
     },
