@@ -944,23 +944,29 @@ async def _bulk_set(
     matched = int(
         (await session.execute(select(func.count()).select_from(StagedRow).where(and_(*where)))).scalar_one()
     )
-    outcome = (
-        await session.execute(
-            update(StagedRow)
-            .where(
-                and_(*where),
-                or_(
-                    new_data.is_distinct_from(old_data),
-                    new_errors.is_distinct_from(old_errors),
-                    new_status != status,
-                ),
-            )
-            .values(data=new_data, errors=new_errors, status=new_status)
-            .returning(StagedRow.status)
-            .execution_options(synchronize_session=False)
+    stmt = (
+        update(StagedRow)
+        .where(
+            and_(*where),
+            or_(
+                new_data.is_distinct_from(old_data),
+                new_errors.is_distinct_from(old_errors),
+                new_status != status,
+            ),
         )
-    ).scalars()
-    by_status = Counter(outcome)
+        .values(data=new_data, errors=new_errors, status=new_status)
+        .returning(StagedRow.status)
+        .execution_options(synchronize_session=False)
+    )
+    by_status: Counter[str] = Counter()
+    if pg:
+        # Counted in the database: a million statuses need not travel.
+        written = stmt.cte("written")
+        counted = select(written.c.status, func.count()).group_by(written.c.status)
+        by_status.update({str(k): int(n) for k, n in (await session.execute(counted)).all()})
+    else:
+        async for part in (await session.stream(stmt)).scalars().partitions(10_000):
+            by_status.update(part)
     await _recount(session, imp)
     return {
         "matched": matched,
