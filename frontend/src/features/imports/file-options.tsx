@@ -28,6 +28,9 @@ export function FileOptions({ session, onApply }: Props) {
   const [headerRow, setHeaderRow] = useState<number | string>(profile?.header_row ?? 1);
   const [sheet, setSheet] = useState<string | null>(profile?.sheet ?? sheets[0] ?? null);
   const [recordsPath, setRecordsPath] = useState(profile?.records_path ?? "");
+  // What the person did not change is detected again (a new sheet has its own header row).
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const touch = (k: string) => setTouched((t) => new Set(t).add(k));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -49,9 +52,9 @@ export function FileOptions({ session, onApply }: Props) {
     setError(null);
     try {
       await onApply({
-        encoding: text ? encoding : null,
-        delimiter: text ? delimiter : null,
-        header_row: json ? null : typeof headerRow === "number" ? headerRow : Number(headerRow) || null,
+        encoding: text && touched.has("encoding") ? encoding : null,
+        delimiter: text && touched.has("delimiter") ? delimiter : null,
+        header_row: json || !touched.has("header") ? null : typeof headerRow === "number" ? headerRow : Number(headerRow),
         sheet: sheets.length ? sheet : null,
         records_path: json ? recordsPath || null : null,
       });
@@ -84,12 +87,12 @@ export function FileOptions({ session, onApply }: Props) {
           <Group align="flex-end" gap="sm">
             {text && (
               <>
-                <Select label="Encoding" searchable w={180} data={[...new Set([...(profile.encoding ? [profile.encoding] : []), ...ENCODINGS])]} value={encoding} onChange={setEncoding} comboboxProps={{ withinPortal: true }} />
-                <Select label="Delimiter" w={180} data={DELIMITERS} value={delimiter} onChange={setDelimiter} comboboxProps={{ withinPortal: true }} />
+                <Select label="Encoding" searchable w={180} data={[...new Set([...(profile.encoding ? [profile.encoding] : []), ...ENCODINGS])]} value={encoding} onChange={(v) => { setEncoding(v); touch("encoding"); }} comboboxProps={{ withinPortal: true }} />
+                <Select label="Delimiter" w={180} data={DELIMITERS} value={delimiter} onChange={(v) => { setDelimiter(v); touch("delimiter"); }} comboboxProps={{ withinPortal: true }} />
               </>
             )}
             {sheets.length > 0 && <Select label="Sheet" w={200} data={sheets} value={sheet} onChange={setSheet} comboboxProps={{ withinPortal: true }} />}
-            {!json && <NumberInput label="Header row" description="0: no header" w={140} min={0} max={10000} value={headerRow} onChange={setHeaderRow} />}
+            {!json && <NumberInput label="Header row" description="0: no header" w={140} min={0} max={10000} value={headerRow} onChange={(v) => { setHeaderRow(v); touch("header"); }} />}
             {json && <TextInput label="Records path" description="Dotted path to the array, e.g. orderedItems" w={280} value={recordsPath} onChange={(e) => setRecordsPath(e.currentTarget.value)} />}
             <Button onClick={() => void apply()} loading={busy} variant="light">
               Read again

@@ -39,6 +39,10 @@ export function MapStep({ workspaceId, session, isAdmin, onStaged }: Props) {
     notifications.show({ message: `The file was read again: ${next.profile?.columns.length ?? 0} columns.` });
   };
 
+  // A new reading of the file (other options) starts the options and the mapping afresh.
+  const p = session.profile;
+  const reading = `${session.file_sha256}:${p?.sheet}:${p?.header_row}:${p?.encoding}:${p?.delimiter}:${p?.records_path}:${p?.columns.map((c) => c.name).join("\u001f")}`;
+
   return (
     <Stack gap="md">
       <Paper withBorder radius="md" p="sm">
@@ -73,10 +77,10 @@ export function MapStep({ workspaceId, session, isAdmin, onStaged }: Props) {
           </Alert>
         )}
       </Paper>
-      <FileOptions key={`${session.file_sha256}:${session.updated_at}`} session={session} onApply={applyOptions} />
+      <FileOptions key={reading} session={session} onApply={applyOptions} />
       {entityKey ? (
         <EntityMapping
-          key={`${entityKey}:${session.updated_at}`}
+          key={`${entityKey}:${reading}`}
           workspaceId={workspaceId}
           session={session}
           entityKey={entityKey}
