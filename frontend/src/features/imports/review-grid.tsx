@@ -1,10 +1,7 @@
-import { useComputedColorScheme } from "@mantine/core";
 import {
   CellStyleModule,
   type CellValueChangedEvent,
   type ColDef,
-  colorSchemeDarkBlue,
-  colorSchemeLight,
   EventApiModule,
   type GridApi,
   InfiniteRowModelModule,
@@ -14,11 +11,11 @@ import {
   RowSelectionModule,
   ScrollApiModule,
   TextEditorModule,
-  themeQuartz,
   TooltipModule,
   ValidationModule,
 } from "ag-grid-community";
 import { AgGridReact } from "ag-grid-react";
+import { useGridTheme } from "../../components/grid-theme";
 import { useEffect, useMemo, useRef } from "react";
 import type { Field } from "../../api/client";
 import type { StagedRow } from "./api";
@@ -38,9 +35,6 @@ ModuleRegistry.registerModules([
   ...(import.meta.env.DEV ? [ValidationModule] : []),
 ]);
 
-const base = themeQuartz.withParams({ fontFamily: "inherit", fontSize: 13, headerFontWeight: 600, rowHeight: 34, headerHeight: 38, wrapperBorderRadius: 8 });
-const lightTheme = base.withPart(colorSchemeLight).withParams({ accentColor: "#228be6" });
-const darkTheme = base.withPart(colorSchemeDarkBlue).withParams({ accentColor: "#4dabf7" });
 
 export const STATUS_TEXT: Record<string, string> = {
   valid: "valid",
@@ -74,7 +68,7 @@ function rowProblems(row: StagedRow | undefined): string {
 
 /** Staged rows, a block at a time: invalid cells marked with their message, cells editable in place. */
 export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, onOpenRow, onReady }: Props) {
-  const scheme = useComputedColorScheme("light");
+  const theme = useGridTheme();
   // New column definitions would end an edit in progress: the callback is read through a ref.
   const openRow = useRef(onOpenRow);
   useEffect(() => {
@@ -137,7 +131,7 @@ export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, 
 
   return (
     <AgGridReact<StagedRow>
-      theme={scheme === "dark" ? darkTheme : lightTheme}
+      theme={theme}
       columnDefs={columnDefs}
       defaultColDef={{ resizable: true, sortable: false, suppressHeaderMenuButton: true }}
       rowModelType="infinite"

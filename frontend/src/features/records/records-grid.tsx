@@ -1,21 +1,18 @@
-import { useComputedColorScheme } from "@mantine/core";
 import {
   CellStyleModule,
   type ColDef,
   ColumnApiModule,
-  colorSchemeDarkBlue,
-  colorSchemeLight,
   type GridApi,
   type IDatasource,
   InfiniteRowModelModule,
   ModuleRegistry,
   type RowClickedEvent,
   type SortChangedEvent,
-  themeQuartz,
   TooltipModule,
   ValidationModule,
 } from "ag-grid-community";
 import { AgGridReact } from "ag-grid-react";
+import { useGridTheme } from "../../components/grid-theme";
 import { useCallback, useEffect, useMemo, useRef } from "react";
 import type { Entity, RecordRow } from "../../api/client";
 import { recordColumns } from "./columns";
@@ -30,16 +27,6 @@ ModuleRegistry.registerModules([
   ...(import.meta.env.DEV ? [ValidationModule] : []),
 ]);
 
-const base = themeQuartz.withParams({
-  fontFamily: "inherit",
-  fontSize: 13,
-  headerFontWeight: 600,
-  rowHeight: 36,
-  headerHeight: 40,
-  wrapperBorderRadius: 8,
-});
-const lightTheme = base.withPart(colorSchemeLight).withParams({ accentColor: "#228be6" });
-const darkTheme = base.withPart(colorSchemeDarkBlue).withParams({ accentColor: "#4dabf7" });
 
 export type SortState = { sort: string | undefined; order: "asc" | "desc" | undefined };
 
@@ -57,7 +44,7 @@ type Props = {
 
 /** Read-only records, paged and sorted by the server as the grid scrolls. */
 export function RecordsGrid({ workspaceId, entity, q, sort, onSortChange, onRowOpen, onLoadError, onLoaded, apiRef }: Props) {
-  const scheme = useComputedColorScheme("light");
+  const theme = useGridTheme();
   const gridApi = useRef<GridApi<RecordRow> | null>(null);
 
   const columnDefs = useMemo<ColDef<RecordRow>[]>(
@@ -115,7 +102,7 @@ export function RecordsGrid({ workspaceId, entity, q, sort, onSortChange, onRowO
 
   return (
     <AgGridReact<RecordRow>
-      theme={scheme === "dark" ? darkTheme : lightTheme}
+      theme={theme}
       columnDefs={columnDefs}
       defaultColDef={{ sortable: true, resizable: true, sortingOrder: ["asc", "desc", null] }}
       rowModelType="infinite"
