@@ -3,6 +3,7 @@ import { useState } from "react";
 import { errorMessage, type Field } from "../../api/client";
 import type { BulkEdit, BulkEditResult, RowFilter } from "./api";
 import { formatInt, plural } from "./format";
+import { useAction } from "./use-action";
 
 type Action = BulkEdit["action"];
 type Scope = "selected" | "filter";
@@ -45,8 +46,7 @@ function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describe
   const [find, setFind] = useState("");
   const [replace, setReplace] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [result, setResult] = useState<BulkEditResult | null>(null);
 
   const count = scope === "selected" ? selectedRows.length : filterCount;
@@ -72,18 +72,11 @@ function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describe
           : `Restore ${rowsText} that were discarded`;
   const undo = undoHint(edit);
 
-  const apply = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const apply = () =>
+    run(async () => {
       setResult(await onApply(edit));
       setConfirming(false);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   if (result) {
     return (

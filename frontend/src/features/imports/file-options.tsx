@@ -3,6 +3,7 @@ import { useDisclosure } from "@mantine/hooks";
 import { useState } from "react";
 import { errorMessage } from "../../api/client";
 import type { ImportSession, ReadOptions } from "./api";
+import { useAction } from "./use-action";
 
 const ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "windows-1252", "iso-8859-1", "iso-8859-15", "cp850", "shift_jis", "gb18030"];
 const DELIMITERS = [
@@ -31,8 +32,7 @@ export function FileOptions({ session, onApply }: Props) {
   // What the person did not change is detected again (a new sheet has its own header row).
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const touch = (k: string) => setTouched((t) => new Set(t).add(k));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
   if (!profile || !(text || sheets.length > 0 || json || format === "xlsx" || format === "xls" || format === "ods")) return null;
 
@@ -47,23 +47,16 @@ export function FileOptions({ session, onApply }: Props) {
     .filter(Boolean)
     .join(", ");
 
-  const apply = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onApply({
+  const apply = () =>
+    run(() =>
+      onApply({
         encoding: text && touched.has("encoding") ? encoding : null,
         delimiter: text && touched.has("delimiter") ? delimiter : null,
         header_row: json || !touched.has("header") ? null : typeof headerRow === "number" ? headerRow : Number(headerRow),
         sheet: sheets.length ? sheet : null,
         records_path: json ? recordsPath || null : null,
-      });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+      }),
+    );
 
   return (
     <Paper withBorder radius="md" p="sm">

@@ -8,6 +8,7 @@ import { ErrorState } from "../../components/error-state";
 import { type ImportSession, importKeys, saveMapping, setReadOptions, startStaging } from "./api";
 import { CreateFieldModal } from "./create-field-modal";
 import { FileOptions } from "./file-options";
+import { useAction } from "./use-action";
 import { MappingBuckets } from "./mapping-buckets";
 import {
   acceptSuggestion,
@@ -120,8 +121,7 @@ function EntityMapping({
   const names = columns.map((c) => c.name);
   const [state, setState] = useState<MappingState | null>(null);
   const [creating, setCreating] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: saving, error, run } = useAction();
 
   if (entity.isPending) return <Skeleton height={320} />;
   if (entity.isError) return <ErrorState title="Could not load the entity's fields" error={entity.error} onRetry={() => void entity.refetch()} />;
@@ -137,21 +137,14 @@ function EntityMapping({
   const suggestionFor = (col: string) => (useSuggestions ? suggestions.find((s) => s.column === col) : undefined);
   const creatingColumn = creating ? columns.find((c) => c.name === creating) : undefined;
 
-  const save = async () => {
-    setSaving(true);
-    setError(null);
-    try {
+  const save = () =>
+    run(async () => {
       await saveMapping(workspaceId, session.id, { entity: entityKey, columns: mappingToSave(mapping) });
       const staged = await startStaging(workspaceId, session.id);
       queryClient.setQueryData(importKeys.one(workspaceId, session.id), staged);
       void queryClient.invalidateQueries({ queryKey: importKeys.rows(workspaceId, session.id) });
       onStaged(staged);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSaving(false);
-    }
-  };
+    });
 
   const onCreated = (updated: Entity, fieldKey: string) => {
     const column = creating;

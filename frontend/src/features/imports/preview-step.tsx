@@ -5,6 +5,7 @@ import { errorMessage } from "../../api/client";
 import { ErrorState } from "../../components/error-state";
 import { type CommitOptions, dryRunQuery, type ImportSession } from "./api";
 import { formatInt } from "./format";
+import { useAction } from "./use-action";
 
 type Props = {
   workspaceId: number;
@@ -19,22 +20,12 @@ type Props = {
 export function PreviewStep({ workspaceId, session, options, onOptionsChange, onCommit, onBack }: Props) {
   const dry = useQuery(dryRunQuery(workspaceId, session.id, options));
   const [confirming, setConfirming] = useState(false);
-  const [committing, setCommitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: committing, error, run } = useAction();
   const writes = dry.data ? dry.data.created + dry.data.updated : 0;
   const refuses = options.on_invalid === "abort" && dry.data ? dry.data.invalid + dry.data.rejected > 0 : false;
 
   const commit = async () => {
-    setCommitting(true);
-    setError(null);
-    try {
-      await onCommit();
-    } catch (err) {
-      setError(err);
-      setConfirming(false);
-    } finally {
-      setCommitting(false);
-    }
+    if (!(await run(onCommit))) setConfirming(false);
   };
 
   return (

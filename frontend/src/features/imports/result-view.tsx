@@ -1,8 +1,8 @@
 import { Alert, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { ButtonLink } from "../../components/links";
-import { useState } from "react";
 import { errorMessage } from "../../api/client";
 import { type ImportSession, reportUrl } from "./api";
+import { useAction } from "./use-action";
 import { formatDuration, formatExact, formatInt, plural, statusLabel } from "./format";
 
 type Props = { workspaceId: number; session: ImportSession; onRetry: () => Promise<void> };
@@ -20,8 +20,7 @@ const COUNTS: [string, string][] = [
 
 /** How an import ended: counts, the error report, and a retry of failed chunks. */
 export function ResultView({ workspaceId, session, onRetry }: Props) {
-  const [retrying, setRetrying] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: retrying, error, run } = useAction();
   const c = session.counts;
   const problems = (c.invalid ?? 0) + (c.rejected ?? 0) + (c.failed ?? 0);
   const canRetry = session.status === "failed" || (session.status === "completed_with_errors" && (c.chunks_failed ?? 0) > 0);
@@ -31,18 +30,6 @@ export function ResultView({ workspaceId, session, onRetry }: Props) {
       ? (new Date(session.finished_at).getTime() - new Date(session.commit_started_at).getTime()) / 1000
       : null;
   const color = session.status === "completed" ? "green" : session.status === "completed_with_errors" ? "orange" : session.status === "failed" ? "red" : "gray";
-
-  const retry = async () => {
-    setRetrying(true);
-    setError(null);
-    try {
-      await onRetry();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setRetrying(false);
-    }
-  };
 
   return (
     <Stack gap="md">
@@ -100,7 +87,7 @@ export function ResultView({ workspaceId, session, onRetry }: Props) {
           </ButtonLink>
         )}
         {canRetry && (
-          <Button color="orange" onClick={() => void retry()} loading={retrying}>
+          <Button color="orange" onClick={() => void run(onRetry)} loading={retrying}>
             {session.staged_at ? "Retry failed chunks" : "Retry"}
           </Button>
         )}
