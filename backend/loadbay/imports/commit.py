@@ -6,11 +6,12 @@ Python and written in batches. Either way the chunk's ledger row is marked done,
 the same transaction, so a chunk that runs twice applies once.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,6 +186,26 @@ async def _pg_apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: l
 # --- SQLite --------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Staged:
+    key_norm: str
+    data: dict[str, Any]
+
+
+@dataclass
+class _Existing:
+    id: int
+    data: dict[str, Any]
+
+
+def _loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # Integers past 64 bits, which orjson refuses.
+        return json.loads(text)
+
+
 def _merged(plan: Plan, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     if plan.on_existing == "merge":
         return {**old, **new}
@@ -195,34 +216,31 @@ def _merged(plan: Plan, old: dict[str, Any], new: dict[str, Any]) -> dict[str, A
 async def _sqlite_apply(
     session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None
 ) -> Outcome:
-    stmt = (
-        select(StagedRow.key_norm, StagedRow.data)
-        .where(
-            StagedRow.session_id == plan.session_id,
-            StagedRow.row_no >= lo,
-            StagedRow.row_no < hi,
-            StagedRow.status == RowStatus.valid,
-        )
-        .order_by(StagedRow.key_norm)
+    # The driver directly, JSON parsed here: the ORM's per-row handling is most of the cost otherwise.
+    conn = await session.connection()
+    sql = (
+        "SELECT key_norm, data FROM staged_rows WHERE session_id = ? AND row_no >= ? AND row_no < ? "
+        "AND status = 'valid'"
     )
+    args: list[Any] = [plan.session_id, lo, hi]
     if rows is not None:
-        stmt = stmt.where(StagedRow.row_no.in_(rows))
-    staged = (await session.execute(stmt)).all()
+        sql += f" AND row_no IN ({', '.join('?' * len(rows))})"
+        args += rows
+    result = await conn.exec_driver_sql(sql + " ORDER BY key_norm", tuple(args))
+    staged = [_Staged(str(r[0]), _loads(r[1])) for r in cast(list[tuple[Any, ...]], result.all())]
     out = Outcome()
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for start in range(0, len(staged), 500):
         part = staged[start : start + 500]
+        marks = ", ".join("?" * len(part))
+        found = await conn.exec_driver_sql(
+            f"SELECT id, key_norm, data FROM records WHERE entity_id = ? AND key_norm IN ({marks})",
+            (plan.entity_id, *(p.key_norm for p in part)),
+        )
         existing = {
-            r.key_norm: r
-            for r in (
-                await session.execute(
-                    select(Record.id, Record.key_norm, Record.data).where(
-                        Record.entity_id == plan.entity_id, Record.key_norm.in_([p.key_norm for p in part])
-                    )
-                )
-            ).all()
+            str(r[1]): _Existing(int(r[0]), _loads(r[2])) for r in cast(list[tuple[Any, ...]], found.all())
         }
         for p in part:
             old = existing.get(p.key_norm)
@@ -249,25 +267,42 @@ async def _sqlite_apply(
                     updates.append(
                         {"b_id": old.id, "data": new, "updated_at": now, "import_id": plan.session_id}
                     )
+    # The driver's executemany, values serialised here: the ORM's per-row handling of JSON and
+    # dates is most of the cost otherwise.
+    conn = await session.connection()
+    stamp = _sqlite_datetime(conn.dialect, now)
     if inserts:
-        await session.execute(insert(Record), inserts)
+        await conn.exec_driver_sql(
+            "INSERT INTO records (workspace_id, entity_id, key_norm, data, version, created_at, updated_at, "
+            "import_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+            [
+                (
+                    i["workspace_id"],
+                    i["entity_id"],
+                    i["key_norm"],
+                    orjson.dumps(i["data"]).decode(),
+                    stamp,
+                    stamp,
+                    i["import_id"],
+                )
+                for i in inserts
+            ],
+        )
         out.created = len(inserts)
     if updates:
-        t = cast(Table, Record.__table__)
-        conn = await session.connection()
-        await conn.execute(
-            update(t)
-            .where(t.c.id == bindparam("b_id"))
-            .values(
-                data=bindparam("data"),
-                version=t.c.version + 1,
-                updated_at=bindparam("updated_at"),
-                import_id=bindparam("import_id"),
-            ),
-            updates,
+        await conn.exec_driver_sql(
+            "UPDATE records SET data = ?, version = version + 1, updated_at = ?, import_id = ? WHERE id = ?",
+            [(orjson.dumps(u["data"]).decode(), stamp, u["import_id"], u["b_id"]) for u in updates],
         )
         out.updated = len(updates)
     return out
+
+
+def _sqlite_datetime(dialect: Any, value: Any) -> Any:
+    """A datetime as the Record model stores it on this database."""
+    # The type decorator's processor: its own check (UTC) and then the dialect's format.
+    process = cast(Table, Record.__table__).c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process else value
 
 
 async def _apply(session: AsyncSession, plan: Plan, lo: int, hi: int, rows: list[int] | None) -> Outcome:

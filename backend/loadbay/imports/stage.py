@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ARRAY, BigInteger, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Table, bindparam, delete, func, select, text, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,20 +134,26 @@ async def bulk_load(session: AsyncSession, session_id: int, batch: StagedBatch) 
             for start in range(0, len(payload), 1 << 20):
                 await copy.write(payload[start : start + (1 << 20)])
         return
-    await session.execute(
-        insert(StagedRow),
-        [
-            {
-                "session_id": session_id,
-                "row_no": batch.row_no[i],
-                "key_norm": batch.key_norm[i],
-                "status": batch.status[i],
-                "data": batch.data[i],
-                "errors": batch.errors[i],
-                "source": batch.cells[i] if batch.errors[i] is not None and batch.cells else None,
-            }
-            for i in range(len(batch))
-        ],
+    # SQLite: the driver's executemany over rows serialised here (the ORM's per-row JSON handling
+    # is most of the cost otherwise).
+    dumps = orjson.dumps
+    params = [
+        (
+            session_id,
+            batch.row_no[i],
+            batch.key_norm[i],
+            batch.status[i],
+            dumps(batch.data[i]).decode(),
+            None if batch.errors[i] is None else dumps(batch.errors[i]).decode(),
+            None
+            if batch.errors[i] is None or not batch.cells
+            else dumps(batch.cells[i], default=str).decode(),
+        )
+        for i in range(len(batch))
+    ]
+    conn = await session.connection()
+    await conn.exec_driver_sql(
+        f"INSERT INTO staged_rows ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", params
     )
 
 
