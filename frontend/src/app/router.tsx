@@ -39,6 +39,13 @@ async function requireSignIn(queryClient: QueryClient, location: ParsedLocation)
   }
 }
 
+/** An id in a path: a positive whole number, or there is nothing at this address. */
+function positiveId(text: string): number {
+  const id = Number(text);
+  if (!Number.isSafeInteger(id) || id < 1) throw notFound();
+  return id;
+}
+
 function RouteError({ error, reset }: ErrorComponentProps) {
   return <FullPageError error={error} onRetry={reset} />;
 }
@@ -102,14 +109,7 @@ function NoWorkspace() {
 const workspaceRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "w/$workspaceId",
-  params: {
-    parse: ({ workspaceId }) => {
-      const id = Number(workspaceId);
-      if (!Number.isSafeInteger(id) || id < 1) throw notFound();
-      return { workspaceId: id };
-    },
-    stringify: ({ workspaceId }) => ({ workspaceId: String(workspaceId) }),
-  },
+  params: { parse: ({ workspaceId }) => ({ workspaceId: positiveId(workspaceId) }), stringify: ({ workspaceId }) => ({ workspaceId: String(workspaceId) }) },
   beforeLoad: ({ context, location }) => requireSignIn(context.queryClient, location),
   component: Shell,
 });
@@ -165,14 +165,7 @@ const newImportRoute = createRoute({
 const importRoute = createRoute({
   getParentRoute: () => workspaceRoute,
   path: "imports/$importId",
-  params: {
-    parse: ({ importId }) => {
-      const id = Number(importId);
-      if (!Number.isSafeInteger(id) || id < 1) throw notFound();
-      return { importId: id };
-    },
-    stringify: ({ importId }) => ({ importId: String(importId) }),
-  },
+  params: { parse: ({ importId }) => ({ importId: positiveId(importId) }), stringify: ({ importId }) => ({ importId: String(importId) }) },
   validateSearch: validateImportSearch,
   component: lazyRouteComponent(() => import("../features/imports/import-page")),
   pendingComponent: PagePending,

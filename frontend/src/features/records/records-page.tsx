@@ -1,9 +1,9 @@
 import { Box, Button, CloseButton, Group, Skeleton, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedCallback } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
-import { getRouteApi } from "@tanstack/react-router";
+import { getRouteApi, useRouter } from "@tanstack/react-router";
 import type { GridApi } from "ag-grid-community";
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, type RecordRow } from "../../api/client";
 import { entityQuery, recordCountQuery } from "../../api/queries";
 import { EmptyState } from "../../components/empty-state";
@@ -19,6 +19,12 @@ export default function RecordsPage() {
   const { workspaceId, entityKey } = route.useParams();
   const search = route.useSearch();
   const navigate = route.useNavigate();
+  const router = useRouter();
+  // This page's own address, to tell whether the person is still on it.
+  const here = useRef("");
+  useEffect(() => {
+    if (entityKey) here.current = `/w/${workspaceId}/e/${entityKey}`;
+  }, [workspaceId, entityKey]);
   const entity = useQuery(entityQuery(workspaceId, entityKey));
   const count = useQuery(recordCountQuery(workspaceId, entityKey, search.q));
   const [loadError, setLoadError] = useState<unknown>(null);
@@ -94,7 +100,11 @@ export default function RecordsPage() {
         <KeySearch
           value={search.q ?? ""}
           label={entity.data.key_fields.map((k) => entity.data.fields.find((f) => f.key === k)?.label ?? k).join(" / ")}
-          onChange={(q) => void navigate({ search: (prev) => ({ ...prev, q: q || undefined }), replace: true })}
+          onChange={(q) => {
+            // A search typed just before leaving the page arrives late: it must not pull the person back.
+            if (router.state.location.pathname !== here.current) return;
+            void navigate({ search: (prev) => ({ ...prev, q: q || undefined }), replace: true });
+          }}
         />
       </Group>
       {loadError !== null && (
