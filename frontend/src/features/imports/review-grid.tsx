@@ -142,7 +142,7 @@ export function ReviewGrid({ fields, datasource, onCellEdit, onSelectionChange, 
       blockLoadDebounceMillis={0}
       infiniteInitialRowCount={PAGE_SIZE}
       cacheOverflowSize={1}
-      rowBuffer={20}
+      rowBuffer={10}
       getRowId={(p) => String(p.data.row)}
       rowSelection={{ mode: "multiRow", checkboxes: true, headerCheckbox: false, enableClickSelection: false }}
       selectionColumnDef={{ pinned: "left", width: 44 }}

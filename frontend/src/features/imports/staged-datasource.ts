@@ -132,7 +132,9 @@ export function createStagedDatasource({ filter, fetchPage, fetchCount, onLoaded
     let from = start;
     let kept: StagedRow[] = [];
     for (let request = 0; request < 12; request++) {
-      const page = await fetchPage(from, WALK_PAGE);
+      // Enough rows to reach `upTo` at the expected spacing, not a full walking page.
+      const limit = upTo === Number.MAX_SAFE_INTEGER ? WALK_PAGE : Math.min(WALK_PAGE, Math.ceil((upTo - from) / gap) + 20);
+      const page = await fetchPage(from, Math.max(limit, n));
       const items = page.items.filter((r) => r.row <= upTo);
       kept = [...kept, ...items].slice(-n);
       const reached = items.length < page.items.length || page.next_cursor === null;
