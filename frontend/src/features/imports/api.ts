@@ -37,7 +37,11 @@ export const importQuery = (workspaceId: number, importId: number) =>
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}", { params: { path: path(workspaceId, importId) }, signal })),
     // While work runs in the background the session changes on its own.
-    refetchInterval: (q) => (q.state.data && RUNNING_STATUSES.has(q.state.data.status) ? 2000 : false),
+    // A cancelled import whose running chunks still finish has no finished_at yet: its counts move too.
+    refetchInterval: (q) => {
+      const d = q.state.data;
+      return d && (RUNNING_STATUSES.has(d.status) || (d.status === "cancelled" && d.commit_started_at && !d.finished_at)) ? 2000 : false;
+    },
   });
 
 export const importListPage = (workspaceId: number, cursor: string | undefined, signal?: AbortSignal) =>
