@@ -155,6 +155,7 @@ function StepView({
   const cancel = async () => {
     try {
       setSession(await cancelImport(workspaceId, session.id));
+      void queryClient.invalidateQueries({ queryKey: ["workspaces", workspaceId, "entities"] });
       notifications.show({ color: "gray", title: "Import cancelled", message: "Chunks that had not started were not imported." });
       go("result");
     } catch (err) {

@@ -68,7 +68,8 @@ export function ResultView({ workspaceId, session, onRetry }: Props) {
           <Text size="sm" c="dimmed">
             {problems
               ? `${plural(problems, "row")}, as uploaded, with a column saying why. Fix them and upload the report again.`
-              : "Every staged row was imported or skipped on purpose; the report has only its header."}
+              : "No row was invalid or failed; the report has only its header."}
+            {(c.not_committed ?? 0) > 0 && ` ${plural(c.not_committed ?? 0, "valid row")} were not committed because the import stopped; import the file again to write them (re-imports update, they never duplicate).`}
           </Text>
           <Group>
             <Button component="a" href={reportUrl(workspaceId, session.id, "csv")} download variant="light" disabled={!staged}>
