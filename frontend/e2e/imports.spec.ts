@@ -156,6 +156,21 @@ test("upload, map, fix, preview, commit, and open the records", async ({ page })
     await expect(gridCell(page, 0, "status")).toHaveText("valid");
   });
 
+  await test.step("an edit made elsewhere meanwhile is not overwritten unseen", async () => {
+    const importId = /imports\/(\d+)/.exec(page.url())![1];
+    const elsewhere = await page.request.patch(`/api/v1/workspaces/${workspaceId}/imports/${importId}/rows/3`, {
+      data: { data: { name: `Renamed ${run}` } },
+    });
+    expect(elsewhere.status(), await elsewhere.text()).toBe(200);
+    await gridCell(page, 1, "price").dblclick();
+    await page.keyboard.press("ControlOrMeta+a");
+    await page.keyboard.type("9.5");
+    await page.keyboard.press("Enter");
+    await expect(page.getByText("The rows changed meanwhile")).toBeVisible();
+    await expect(gridCell(page, 1, "name")).toHaveText(`Renamed ${run}`);
+    await expect(gridCell(page, 1, "price")).toHaveText("2.50");
+  });
+
   await test.step("the open row is a deep link; Escape closes it", async () => {
     await gridCell(page, 0, "row").click();
     await expect(page).toHaveURL(/row=2/);

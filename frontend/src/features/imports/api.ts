@@ -138,16 +138,43 @@ export const saveMapping = (workspaceId: number, importId: number, body: Schemas
 export const startStaging = (workspaceId: number, importId: number) =>
   unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/stage", { params: { path: path(workspaceId, importId) } }));
 
-export const editRow = (workspaceId: number, importId: number, rowNo: number, data: Record<string, unknown>) =>
-  unwrap(
+/**
+ * The staged rows' version (the ETag of the session): an edit sent with it is refused (412) when
+ * someone else changed the rows since, instead of touching rows the person did not see.
+ */
+export const rowsVersionQuery = (workspaceId: number, importId: number) =>
+  queryOptions({
+    // Not under `rows`: the app's own edits bring the new version back; only a conflict refetches it.
+    queryKey: [...importKeys.one(workspaceId, importId), "rows-version"],
+    queryFn: async ({ signal }) => {
+      const call = api.GET("/api/v1/workspaces/{workspace_id}/imports/{import_id}", { params: { path: path(workspaceId, importId) }, signal });
+      await unwrap(call);
+      return (await call).response.headers.get("ETag");
+    },
+    staleTime: Infinity,
+  });
+
+/** The data of an edit, and the rows' version after it. */
+async function withVersion<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; version: string | null }> {
+  const data = await unwrap(call);
+  return { data, version: (await call).response.headers.get("ETag") };
+}
+
+export const editRow = (workspaceId: number, importId: number, rowNo: number, data: Record<string, unknown>, ifMatch?: string | null) =>
+  withVersion(
     api.PATCH("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows/{row_no}", {
-      params: { path: { ...path(workspaceId, importId), row_no: rowNo } },
+      params: { path: { ...path(workspaceId, importId), row_no: rowNo }, header: { "if-match": ifMatch ?? undefined } },
       body: { data },
     }),
   );
 
-export const bulkEdit = (workspaceId: number, importId: number, body: BulkEdit) =>
-  unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows/bulk", { params: { path: path(workspaceId, importId) }, body }));
+export const bulkEdit = (workspaceId: number, importId: number, body: BulkEdit, ifMatch?: string | null) =>
+  withVersion(
+    api.POST("/api/v1/workspaces/{workspace_id}/imports/{import_id}/rows/bulk", {
+      params: { path: path(workspaceId, importId), header: { "if-match": ifMatch ?? undefined } },
+      body,
+    }),
+  );
 
 export const commitImport = (workspaceId: number, importId: number, options: CommitOptions, idempotencyKey: string) =>
   unwrap(

@@ -3,7 +3,7 @@ import { notifications } from "@mantine/notifications";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { GridApi } from "ag-grid-community";
 import { useCallback, useMemo, useRef, useState } from "react";
-import { errorMessage } from "../../api/client";
+import { ApiError, errorMessage } from "../../api/client";
 import { entityQuery } from "../../api/queries";
 import { ErrorState } from "../../components/error-state";
 import {
@@ -16,6 +16,7 @@ import {
   importKeys,
   type RowFilter,
   rowCountQuery,
+  rowsVersionQuery,
   type StagedRow,
   stagedRowQuery,
 } from "./api";
@@ -59,6 +60,10 @@ export default function ReviewStep({ workspaceId, session, filter, openRow, onFi
   const [undoing, setUndoing] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
   const grid = useRef<GridApi<StagedRow> | null>(null);
+  // Edits carry the rows' version: what someone else changed meanwhile is not overwritten unseen.
+  const versionQuery = rowsVersionQuery(workspaceId, session.id);
+  const version = useQuery(versionQuery);
+  const keepVersion = useCallback((v: string | null) => v && queryClient.setQueryData(versionQuery.queryKey, v), [queryClient, versionQuery.queryKey]);
 
   const mapped = useMemo(() => new Set(Object.values(session.mapping ?? {}).filter(Boolean)), [session.mapping]);
   const fields = useMemo(() => (entity.data?.fields ?? []).filter((f) => mapped.has(f.key)), [entity.data, mapped]);
@@ -84,11 +89,28 @@ export default function ReviewStep({ workspaceId, session, filter, openRow, onFi
     grid.current?.refreshInfiniteCache();
   }, [queryClient, workspaceId, session.id, datasource]);
 
+  /** A 412: the rows moved on elsewhere. Show what they are now, and say so. */
+  const onConflict = useCallback(
+    (err: unknown) => {
+      if (!(err instanceof ApiError && err.status === 412)) return false;
+      void queryClient.invalidateQueries({ queryKey: versionQuery.queryKey });
+      refresh();
+      notifications.show({
+        color: "orange",
+        title: "The rows changed meanwhile",
+        message: "Someone (or another tab) edited this import's rows. The grid and counts are up to date now; check, then try again.",
+      });
+      return true;
+    },
+    [queryClient, versionQuery.queryKey, refresh],
+  );
+
   const onCellEdit = useCallback(
     (row: StagedRow, field: string, value: unknown, _previous: unknown, revert: () => void, apply: (r: StagedRow) => void) => {
       const label = entity.data?.fields.find((f) => f.key === field)?.label ?? field;
-      editRow(workspaceId, session.id, row.row, { [field]: value === "" ? null : value }).then(
-        (updated) => {
+      editRow(workspaceId, session.id, row.row, { [field]: value === "" ? null : value }, version.data).then(
+        ({ data: updated, version: next }) => {
+          keepVersion(next);
           apply(updated);
           const problem = cellError(updated, field);
           if (problem) notifications.show({ color: "orange", title: `Row ${formatInt(row.row)}, ${label}: still invalid`, message: problem });
@@ -98,19 +120,19 @@ export default function ReviewStep({ workspaceId, session, filter, openRow, onFi
         },
         (err: unknown) => {
           revert();
-          notifications.show({ color: "red", title: `Row ${formatInt(row.row)}, ${label}: not saved`, message: errorMessage(err) });
+          if (!onConflict(err)) notifications.show({ color: "red", title: `Row ${formatInt(row.row)}, ${label}: not saved`, message: errorMessage(err) });
         },
       );
     },
-    [workspaceId, session.id, queryClient, entity.data],
+    [workspaceId, session.id, queryClient, entity.data, version.data, keepVersion, onConflict],
   );
 
   const undoFor = (edit: BulkEdit): Undo | null => {
     const rows = edit.selection.rows;
     if (edit.action === "discard") {
-      if (rows) return { label: `restore ${plural(rows.length, "row")}`, run: () => bulkEdit(workspaceId, session.id, { action: "restore", selection: { rows } }) };
+      if (rows) return { label: `restore ${plural(rows.length, "row")}`, run: async () => keepVersion((await bulkEdit(workspaceId, session.id, { action: "restore", selection: { rows } })).version) };
       // With no row discarded before, "every discarded row" is exactly what this discards.
-      if (!session.counts.discarded) return { label: "restore the discarded rows", run: () => bulkEdit(workspaceId, session.id, { action: "restore", selection: { status: "discarded" } }) };
+      if (!session.counts.discarded) return { label: "restore the discarded rows", run: async () => keepVersion((await bulkEdit(workspaceId, session.id, { action: "restore", selection: { status: "discarded" } })).version) };
       return null;
     }
     if ((edit.action === "set" || edit.action === "replace") && rows && rows.length <= UNDO_ROWS && edit.field) {
@@ -119,7 +141,7 @@ export default function ReviewStep({ workspaceId, session, filter, openRow, onFi
       return {
         label: `put back ${plural(rows.length, "earlier value")}`,
         run: async () => {
-          for (const b of before) await editRow(workspaceId, session.id, b.row, { [key]: b.value });
+          for (const b of before) keepVersion((await editRow(workspaceId, session.id, b.row, { [key]: b.value })).version);
         },
       };
     }
@@ -136,7 +158,15 @@ export default function ReviewStep({ workspaceId, session, filter, openRow, onFi
 
   const applyBulk = async (edit: BulkEdit) => {
     const u = undoFor(edit);
-    const result = await bulkEdit(workspaceId, session.id, edit);
+    let result;
+    try {
+      const done = await bulkEdit(workspaceId, session.id, edit, version.data);
+      keepVersion(done.version);
+      result = done.data;
+    } catch (err) {
+      onConflict(err);
+      throw err;
+    }
     setUndo(u);
     grid.current?.deselectAll();
     setSelected([]);
