@@ -76,6 +76,16 @@ def run(settings: Settings | None = None) -> None:
         try:
             worker.run()
             return  # stopped by a signal
+        except asyncio.CancelledError:
+            # A signal cancelled a job while arq was recording its end (shielded, so it goes on), and
+            # arq's shutdown re-raised the cancellation. The stop is the one asked for; let that
+            # bookkeeping finish, or the job would stay marked in progress in Redis and nobody would
+            # run it again before the mark expires.
+            pending = [t for t in asyncio.all_tasks(worker.loop) if not t.done()]
+            if pending:
+                worker.loop.run_until_complete(asyncio.wait(pending, timeout=10))
+            log.info("worker_stopped", during="job end", tasks_finished=len(pending))
+            return
         except (RedisError, OSError) as e:
             # Redis restarting or out of reach: wait and start again, rather than exit and leave the
             # imports to wait for a supervisor. The database says what is left; the sweeper re-sends it.
