@@ -56,25 +56,22 @@ async def plan_chunks(session: AsyncSession, session_id: int, chunk_rows: int) -
     One pass over the session's rows in primary-key order; the chunks hold disjoint rows, and (the
     duplicates set aside while staging) disjoint keys.
     """
-    starts = (
+    firsts = (
         await session.execute(
             text(
-                "SELECT row_no, rn FROM (SELECT row_no, row_number() OVER (ORDER BY row_no) AS rn "
-                "FROM staged_rows WHERE session_id = :s AND status = 'valid') numbered "
-                "WHERE (rn - 1) % :n = 0 OR rn = (SELECT count(*) FROM staged_rows "
-                "WHERE session_id = :s AND status = 'valid') ORDER BY row_no"
+                "SELECT row_no, rn, total, last_row FROM (SELECT row_no, "
+                "row_number() OVER (ORDER BY row_no) AS rn, count(*) OVER () AS total, "
+                "max(row_no) OVER () AS last_row FROM staged_rows "
+                "WHERE session_id = :s AND status = 'valid') numbered "
+                "WHERE (rn - 1) % :n = 0 ORDER BY row_no"
             ),
             {"s": session_id, "n": chunk_rows},
         )
     ).all()
-    if not starts:
-        return []
-    last_row, total = int(starts[-1][0]), int(starts[-1][1])
-    firsts = [(int(r), int(n)) for r, n in starts if (int(n) - 1) % chunk_rows == 0]
     chunks: list[tuple[int, int, int]] = []
-    for i, (lo, rn) in enumerate(firsts):
-        hi, next_rn = firsts[i + 1] if i + 1 < len(firsts) else (last_row + 1, total + 1)
-        chunks.append((lo, hi, next_rn - rn))
+    for i, (lo, rn, total, last) in enumerate(firsts):
+        hi, next_rn = (firsts[i + 1][0], firsts[i + 1][1]) if i + 1 < len(firsts) else (last + 1, total + 1)
+        chunks.append((int(lo), int(hi), int(next_rn) - int(rn)))
     return chunks
 
 
@@ -229,9 +226,11 @@ async def _sqlite_apply(
     result = await conn.exec_driver_sql(sql + " ORDER BY key_norm", tuple(args))
     staged = [_Staged(str(r[0]), _loads(r[1])) for r in cast(list[tuple[Any, ...]], result.all())]
     out = Outcome()
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    # Parameters for the driver's executemany, serialised here: the ORM's per-row handling of JSON
+    # and dates is most of the cost otherwise.
+    stamp = _sqlite_datetime(conn.dialect, utcnow())
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
     for start in range(0, len(staged), 500):
         part = staged[start : start + 500]
         marks = ", ".join("?" * len(part))
@@ -245,17 +244,9 @@ async def _sqlite_apply(
         for p in part:
             old = existing.get(p.key_norm)
             if old is None:
+                data = orjson.dumps({**plan.defaults, **p.data}).decode()
                 inserts.append(
-                    {
-                        "workspace_id": plan.workspace_id,
-                        "entity_id": plan.entity_id,
-                        "key_norm": p.key_norm,
-                        "data": {**plan.defaults, **p.data},
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "import_id": plan.session_id,
-                    }
+                    (plan.workspace_id, plan.entity_id, p.key_norm, data, stamp, stamp, plan.session_id)
                 )
             elif plan.on_existing == "skip":
                 out.skipped += 1
@@ -264,35 +255,18 @@ async def _sqlite_apply(
                 if new == old.data:
                     out.unchanged += 1
                 else:
-                    updates.append(
-                        {"b_id": old.id, "data": new, "updated_at": now, "import_id": plan.session_id}
-                    )
-    # The driver's executemany, values serialised here: the ORM's per-row handling of JSON and
-    # dates is most of the cost otherwise.
-    conn = await session.connection()
-    stamp = _sqlite_datetime(conn.dialect, now)
+                    updates.append((orjson.dumps(new).decode(), stamp, plan.session_id, old.id))
     if inserts:
         await conn.exec_driver_sql(
             "INSERT INTO records (workspace_id, entity_id, key_norm, data, version, created_at, updated_at, "
             "import_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-            [
-                (
-                    i["workspace_id"],
-                    i["entity_id"],
-                    i["key_norm"],
-                    orjson.dumps(i["data"]).decode(),
-                    stamp,
-                    stamp,
-                    i["import_id"],
-                )
-                for i in inserts
-            ],
+            inserts,
         )
         out.created = len(inserts)
     if updates:
         await conn.exec_driver_sql(
             "UPDATE records SET data = ?, version = version + 1, updated_at = ?, import_id = ? WHERE id = ?",
-            [(orjson.dumps(u["data"]).decode(), stamp, u["import_id"], u["b_id"]) for u in updates],
+            updates,
         )
         out.updated = len(updates)
     return out

@@ -58,9 +58,7 @@ def report_rows(
         merged += [(p.row, list(p.cells or [])) for p in batch.problems if p.row in problems]
         for row_no, cells in sorted(merged, key=lambda x: x[0]):
             message, fallback = problems[row_no]
-            cells = list(cells) if cells else list(fallback or [])
-            cells = (cells + [None] * width)[:width] if len(cells) <= width else cells
-            yield [row_no, *cells, message]
+            yield _line(row_no, cells or fallback, width, message)
 
 
 def stored_rows(info: FileInfo, problems: dict[int, tuple[str, list[Any] | None]]) -> Iterator[list[Any]]:
@@ -68,9 +66,15 @@ def stored_rows(info: FileInfo, problems: dict[int, tuple[str, list[Any] | None]
     width = len(info.columns)
     for row_no in sorted(problems):
         message, cells = problems[row_no]
-        out = list(cells or [])
-        out = (out + [None] * width)[:width] if len(out) <= width else out
-        yield [row_no, *out, message]
+        yield _line(row_no, cells, width, message)
+
+
+def _line(row_no: int, cells: list[Any] | None, width: int, message: str) -> list[Any]:
+    """A report line: the row number, the cells padded to the header's width (or all of them, if the
+    row had more), the error text."""
+    out = list(cells or [])
+    out = (out + [None] * width)[:width] if len(out) <= width else out
+    return [row_no, *out, message]
 
 
 def write_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
 from loadbay.errors import (
     COMMON_ERRORS,
@@ -15,8 +16,6 @@ from loadbay.errors import (
     ERR_429,
     ERR_507,
     ErrorBody,
-    FieldError,
-    Invalid,
     Responses,
     TooLarge,
 )
@@ -63,24 +62,6 @@ IfMatch = Annotated[
         description="The version of the staged rows you last read (the ETag); 412 if they changed since.",
     ),
 ]
-
-
-def _rows_version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    v = if_match.strip().removeprefix("W/").strip('"')
-    if not v.isdigit():
-        raise Invalid(
-            'If-Match must be the version of the staged rows, e.g. "3".',
-            code="invalid_if_match",
-            fields=[FieldError(field="If-Match", code="format", message="expected a version number")],
-        )
-    return int(v)
-
-
-def _etag(response: Response, imp: ImportSession) -> None:
-    # The staged rows' version: staging and every edit move it on.
-    response.headers["ETag"] = f'"{imp.rows_version}"'
 
 
 async def _read(session: DbSession, imp: ImportSession, *, suggest: bool = True) -> ImportRead:
@@ -162,7 +143,7 @@ async def get_import(
 ) -> ImportRead:
     """One import session: its profile, mapping suggestions, status and counts; ETag: the rows' version."""
     imp = await service.get_session(session, actor=actor, import_id=import_id)
-    _etag(response, imp)
+    set_etag(response, imp.rows_version)
     return await _read(session, imp)
 
 
@@ -302,9 +283,9 @@ async def edit_row(
         import_id=import_id,
         row_no=row_no,
         changes=body.data,
-        if_match=_rows_version(if_match),
+        if_match=if_match_version(if_match, "the version of the staged rows"),
     )
-    _etag(response, await service.get_session(session, actor=actor, import_id=import_id))
+    set_etag(response, (await service.get_session(session, actor=actor, import_id=import_id)).rows_version)
     return StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors)
 
 
@@ -321,9 +302,13 @@ async def bulk_edit(
 ) -> BulkEditResult:
     """Set a value, find and replace, discard or restore, on chosen rows or on every row matching a filter."""
     out = await service.bulk_edit(
-        session, actor=actor, import_id=import_id, body=body, if_match=_rows_version(if_match)
+        session,
+        actor=actor,
+        import_id=import_id,
+        body=body,
+        if_match=if_match_version(if_match, "the version of the staged rows"),
     )
-    _etag(response, await service.get_session(session, actor=actor, import_id=import_id))
+    set_etag(response, (await service.get_session(session, actor=actor, import_id=import_id)).rows_version)
     return BulkEditResult(**out)
 
 

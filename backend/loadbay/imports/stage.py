@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ARRAY, BigInteger, Table, bindparam, delete, func, select, text, update
-from sqlalchemy import cast as sa_cast
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.imports.models import RowStatus, StagedRow
@@ -77,6 +76,11 @@ def rejected_batch(problems: list[RowProblem]) -> StagedBatch:
     return out
 
 
+def kept_cells(batch: StagedBatch, i: int) -> list[Any] | None:
+    """The cells as read, kept for the rows that are not valid (the error report's source)."""
+    return batch.cells[i] if batch.errors[i] is not None and batch.cells else None
+
+
 def _json_cells(cells: list[Any]) -> str:
     raw = orjson.dumps(cells, default=str)
     if b"\\u0000" in raw:
@@ -101,7 +105,7 @@ def copy_text(session_id: int, batch: StagedBatch) -> bytes:
     for i in range(len(batch)):
         key = batch.key_norm[i]
         errs = batch.errors[i]
-        cells = batch.cells[i] if errs is not None and batch.cells else None
+        cells = kept_cells(batch, i)
         data = dumps(batch.data[i]).replace(b"\\", b"\\\\").decode()
         lines.append(
             "\t".join(
@@ -145,9 +149,7 @@ async def bulk_load(session: AsyncSession, session_id: int, batch: StagedBatch) 
             batch.status[i],
             dumps(batch.data[i]).decode(),
             None if batch.errors[i] is None else dumps(batch.errors[i]).decode(),
-            None
-            if batch.errors[i] is None or not batch.cells
-            else dumps(batch.cells[i], default=str).decode(),
+            None if (cells := kept_cells(batch, i)) is None else dumps(cells, default=str).decode(),
         )
         for i in range(len(batch))
     ]
@@ -234,39 +236,13 @@ async def mark_duplicates(
     cols = (StagedRow.row_no, StagedRow.key_norm, StagedRow.status, StagedRow.errors)
     in_play = StagedRow.status.in_([RowStatus.valid, RowStatus.invalid, RowStatus.duplicate])
     found: list[Any] = []
-    if rows and session.get_bind().dialect.name == "postgresql":
-        # By primary key, all at once: the staging job knows the row numbers of every repeated key.
-        found += (
-            await session.execute(
-                select(*cols).where(
-                    StagedRow.session_id == session_id,
-                    StagedRow.row_no == func.any(sa_cast(sorted(rows), ARRAY(BigInteger))),
-                    in_play,
-                )
-            )
-        ).all()
-    elif rows:
-        ordered = sorted(rows)
-        for start in range(0, len(ordered), 5000):
-            part = ordered[start : start + 5000]
-            found += (
-                await session.execute(
-                    select(*cols).where(
-                        StagedRow.session_id == session_id, StagedRow.row_no.in_(part), in_play
-                    )
-                )
-            ).all()
-    if keys:
-        key_list = sorted(keys)
-        for start in range(0, len(key_list), 500):
-            some_keys = key_list[start : start + 500]
-            found += (
-                await session.execute(
-                    select(*cols).where(
-                        StagedRow.session_id == session_id, StagedRow.key_norm.in_(some_keys), in_play
-                    )
-                )
-            ).all()
+    # By primary key when the staging job knows the row numbers of every repeated key; by key for
+    # the few keys an edit touched.
+    for column, values in ((StagedRow.row_no, sorted(rows or ())), (StagedRow.key_norm, sorted(keys or ()))):
+        for start in range(0, len(values), 5000):
+            part = values[start : start + 5000]
+            where = (StagedRow.session_id == session_id, column.in_(part), in_play)
+            found += (await session.execute(select(*cols).where(*where))).all()
     groups: dict[str, dict[int, Any]] = {}
     for r in found:
         groups.setdefault(r.key_norm, {})[r.row_no] = r

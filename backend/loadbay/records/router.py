@@ -3,8 +3,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from loadbay.core.links import record_links
+from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
-from loadbay.errors import COMMON_ERRORS, ERR_409, ERR_412, FieldError, Invalid
+from loadbay.errors import COMMON_ERRORS, ERR_409, ERR_412
 from loadbay.records import service
 from loadbay.records.schemas import (
     BulkAction,
@@ -41,23 +42,6 @@ IfMatch = Annotated[
         pattern=r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)\s*$',
     ),
 ]
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise Invalid(
-            'If-Match must be the record\'s version, e.g. "3".',
-            code="invalid_if_match",
-            fields=[FieldError(field="If-Match", code="format", message="expected a version number")],
-        )
-    return int(raw)
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 @router.get("", operation_id="records-list")
@@ -130,7 +114,7 @@ async def create_record(
 ) -> RecordRead:
     """Create a record; values are checked against the entity's fields."""
     rec = await service.create_record(session, actor=actor, entity_key=entity_key, data=body.data)
-    _etag(response, rec.version)
+    set_etag(response, rec.version)
     return RecordRead.model_validate(rec)
 
 
@@ -156,7 +140,7 @@ async def get_record(
 ) -> RecordRead:
     """One record; its version is also the ETag."""
     rec = await service.get_record(session, actor=actor, entity_key=entity_key, record_id=record_id)
-    _etag(response, rec.version)
+    set_etag(response, rec.version)
     return RecordRead.model_validate(rec)
 
 
@@ -177,9 +161,9 @@ async def update_record(
         entity_key=entity_key,
         record_id=record_id,
         data=body.data,
-        if_match=_version(if_match),
+        if_match=if_match_version(if_match, "the record's version"),
     )
-    _etag(response, rec.version)
+    set_etag(response, rec.version)
     return RecordRead.model_validate(rec)
 
 
@@ -198,5 +182,9 @@ async def delete_record(
 ) -> None:
     """Delete a record; with If-Match, only if it is still at that version."""
     await service.delete_record(
-        session, actor=actor, entity_key=entity_key, record_id=record_id, if_match=_version(if_match)
+        session,
+        actor=actor,
+        entity_key=entity_key,
+        record_id=record_id,
+        if_match=if_match_version(if_match, "the record's version"),
     )
