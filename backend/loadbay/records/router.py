@@ -2,6 +2,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
+from loadbay.core.clients import etag, merged
 from loadbay.core.links import record_links
 from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
@@ -42,6 +43,9 @@ IfMatch = Annotated[
         pattern=r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)\s*$',
     ),
 ]
+
+RECORD_ETAG = etag(what="The record's version")
+RECORD_ETAG_201 = etag(201, "The record's version")
 
 
 @router.get("", operation_id="records-list")
@@ -107,7 +111,7 @@ async def count_records(
     "",
     operation_id="records-create",
     status_code=status.HTTP_201_CREATED,
-    responses={**ERR_409, **record_links()},
+    responses=merged(ERR_409, record_links(), RECORD_ETAG_201),
 )
 async def create_record(
     entity_key: EntityKey, body: RecordCreate, response: Response, session: DbSession, actor: EditorActor
@@ -134,7 +138,7 @@ async def delete_all_records(entity_key: EntityKey, session: DbSession, actor: E
     return BulkResult(matched=n, deleted=n)
 
 
-@router.get("/{record_id:int}", operation_id="records-get")
+@router.get("/{record_id:int}", operation_id="records-get", responses=RECORD_ETAG)
 async def get_record(
     entity_key: EntityKey, record_id: RecordId, response: Response, session: DbSession, actor: ViewerActor
 ) -> RecordRead:
@@ -144,7 +148,9 @@ async def get_record(
     return RecordRead.model_validate(rec)
 
 
-@router.patch("/{record_id:int}", operation_id="records-update", responses={**ERR_409, **ERR_412})
+@router.patch(
+    "/{record_id:int}", operation_id="records-update", responses={**ERR_409, **ERR_412, **RECORD_ETAG}
+)
 async def update_record(
     entity_key: EntityKey,
     record_id: RecordId,
