@@ -1,6 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -33,6 +33,7 @@ from loadbay.imports.schemas import (
     MappingSave,
     Progress,
     ReadOptionsIn,
+    ReportFormat,
     RowCount,
     RowEdit,
     RowFilter,
@@ -428,7 +429,7 @@ async def report(
     session: DbSession,
     actor: ViewerActor,
     settings: SettingsDep,
-    format: Annotated[Literal["csv", "xlsx"], Query(description="`csv` or `xlsx`.")] = "csv",
+    format: Annotated[ReportFormat, Query(description="`csv` or `xlsx`.")] = ReportFormat.csv,
 ) -> Response:
     """The error report: the rows that did not make it, as uploaded, plus why; safe for spreadsheets."""
     from loadbay.imports import report as report_mod

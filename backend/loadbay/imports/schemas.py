@@ -21,6 +21,11 @@ class FileFormat(StrEnum):
     ndjson = "ndjson"
 
 
+class ReportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 class MappingBucket(StrEnum):
     mapped = "mapped"
     suggested = "suggested"

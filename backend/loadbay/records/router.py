@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
@@ -16,6 +16,7 @@ from loadbay.records.schemas import (
     RecordPage,
     RecordRead,
     RecordUpdate,
+    SortOrder,
 )
 
 router = APIRouter(
@@ -62,8 +63,8 @@ async def list_records(
         str, Query(max_length=63, description="`id`, `key`, `created_at`, `updated_at` or a field.")
     ] = "id",
     order: Annotated[
-        Literal["asc", "desc"], Query(description="Sort direction; empty values come last.")
-    ] = "asc",
+        SortOrder, Query(description="Sort direction; empty values come last.")
+    ] = SortOrder.asc,
     filter: Filters = None,
     q: KeyQuery = None,
 ) -> RecordPage:
@@ -75,7 +76,7 @@ async def list_records(
         limit=min(limit, settings.page_max),
         cursor=cursor,
         sort=sort,
-        descending=order == "desc",
+        descending=order == SortOrder.desc,
         filters=filter,
         q=q,
     )

@@ -1776,6 +1776,11 @@ export interface components {
             };
         };
         /**
+         * ReportFormat
+         * @enum {string}
+         */
+        ReportFormat: "csv" | "xlsx";
+        /**
          * Role
          * @enum {string}
          */
@@ -1863,6 +1868,11 @@ export interface components {
             /** Entities */
             entities: components["schemas"]["EntityCreate"][];
         };
+        /**
+         * SortOrder
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
         /** StagedRowPage */
         StagedRowPage: {
             /** Items */
@@ -3584,7 +3594,7 @@ export interface operations {
                 /** @description `id`, `key`, `created_at`, `updated_at` or a field. */
                 sort?: string;
                 /** @description Sort direction; empty values come last. */
-                order?: "asc" | "desc";
+                order?: components["schemas"]["SortOrder"];
                 /** @description Repeatable `field:op:value`; op is eq, ne, contains, gt, gte, lt, lte, empty or not_empty (no value). */
                 filter?: string[];
                 /** @description Records whose natural key starts with this. */
@@ -5854,7 +5864,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `csv` or `xlsx`. */
-                format?: "csv" | "xlsx";
+                format?: components["schemas"]["ReportFormat"];
             };
             header?: never;
             path: {
