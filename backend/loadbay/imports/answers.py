@@ -15,9 +15,10 @@ EVENTS: Responses = {
         "connection open in between; the stream ends after the event with a status that is not running",
         "content": {
             "text/event-stream": {
-                # One string for generators that read the whole answer; `itemSchema` (OpenAPI 3.2, as
-                # FastAPI writes it) describes each event, and the schema of its `data:` line.
-                "schema": {"type": "string", "description": "The event stream, as text."},
+                # `itemSchema` (OpenAPI 3.2, as FastAPI writes it) describes each event and the schema
+                # of its `data:` line; `schema` is then the whole stream read as a list of events. It is
+                # left open: generators that know no `itemSchema` hand back the text as it came.
+                "schema": {"description": "The whole stream; each event as `itemSchema` says."},
                 "itemSchema": {
                     "type": "object",
                     "required": ["event", "data"],
