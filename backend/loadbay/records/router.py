@@ -62,9 +62,7 @@ async def list_records(
     sort: Annotated[
         str, Query(max_length=63, description="`id`, `key`, `created_at`, `updated_at` or a field.")
     ] = "id",
-    order: Annotated[
-        SortOrder, Query(description="Sort direction; empty values come last.")
-    ] = SortOrder.asc,
+    order: Annotated[SortOrder, Query(description="Sort direction; empty values come last.")] = SortOrder.asc,
     filter: Filters = None,
     q: KeyQuery = None,
 ) -> RecordPage:
