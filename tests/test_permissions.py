@@ -38,6 +38,7 @@ MIN_ROLE = {
     "imports-get": Role.viewer,
     "imports-rows": Role.viewer,
     "imports-rows-count": Role.viewer,
+    "imports-get-row": Role.viewer,
     "imports-error-summary": Role.viewer,
     "imports-dry-run": Role.viewer,
     "imports-progress": Role.viewer,

@@ -109,7 +109,18 @@ ERR_409 = _resp(409, "Conflicts with the current state")
 ERR_412 = _resp(412, "The record changed since the given version (If-Match)")
 ERR_422 = _resp(422, "Validation failed; `fields` names each problem")
 ERR_413 = _resp(413, "The file is larger than the upload limit")
-ERR_429 = _resp(429, "Too many attempts; see Retry-After")
+ERR_429: Responses = {
+    429: {
+        **_resp(429, "Too many attempts; see Retry-After")[429],
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "required": True,
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
 ERR_507 = _resp(507, "The server's disk is full")
 
 # Declared on every operation of an authenticated router.

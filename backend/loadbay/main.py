@@ -19,6 +19,7 @@ from starlette.routing import Match
 from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
+from loadbay.core import clients
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import metrics_middleware
 from loadbay.db import make_engine, make_sessionmaker
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
     # server-sent events are left alone by the middleware.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(api_router)
+    clients.install(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

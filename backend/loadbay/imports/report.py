@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from loadbay.config import Settings
+from loadbay.core.actor import Actor
+from loadbay.errors import Conflict
+from loadbay.imports import service, storage
+from loadbay.imports.jobs import file_info
+from loadbay.imports.models import ImportStatus, RowStatus, StagedRow
 from loadbay.imports.readers import reader_for
 from loadbay.imports.readers.base import FileInfo, ReadOptions
 
@@ -120,3 +128,36 @@ def write_xlsx(header: list[str], rows: Iterator[list[Any]]) -> Path:
                 ws.write_string(r, c, str(v))
     wb.close()
     return Path(tmp.name)
+
+
+async def report_source(
+    session: AsyncSession, *, actor: Actor, import_id: int, settings: Settings
+) -> tuple[list[str], Any]:
+    """The report's header and a function that yields its rows (it reads the stored file again)."""
+    imp = await service.get_session(session, actor=actor, import_id=import_id)
+    if imp.status in (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped, ImportStatus.staging):
+        raise Conflict(
+            f"Import {import_id} is {imp.status}; the report exists once rows are staged.",
+            code="wrong_status",
+        )
+    problems: dict[int, tuple[str, list[Any] | None]] = {}
+    stmt = select(StagedRow.row_no, StagedRow.errors, StagedRow.data, StagedRow.source).where(
+        StagedRow.session_id == imp.id,
+        StagedRow.status.in_([RowStatus.invalid, RowStatus.rejected, RowStatus.failed]),
+    )
+    for row_no, errors, data, source in (await session.execute(stmt)).all():
+        problems[int(row_no)] = (describe(errors), source or (data or {}).get("_cells"))
+    info, options = file_info(imp)
+    path = storage.path_of(settings.data_dir, imp.file_id)
+    header = [ROW_COLUMN, *info.columns, ERROR_COLUMN]
+    fmt = imp.format or "csv"
+
+    def rows() -> Any:
+        if not problems:
+            return iter(())
+        if all(cells is not None for _, cells in problems.values()):
+            # Every row kept its cells when staged: no need to read the file again.
+            return stored_rows(info, problems)
+        return report_rows(path, fmt, info, options, problems)
+
+    return header, rows

@@ -1,6 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -19,7 +19,7 @@ from loadbay.errors import (
     Responses,
     TooLarge,
 )
-from loadbay.imports import service
+from loadbay.imports import answers, service
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
     BulkEdit,
@@ -33,8 +33,10 @@ from loadbay.imports.schemas import (
     MappingSave,
     Progress,
     ReadOptionsIn,
+    ReportFormat,
     RowCount,
     RowEdit,
+    RowFilter,
     RowSelection,
     StagedRowPage,
     StagedRowRead,
@@ -43,13 +45,10 @@ from loadbay.imports.schemas import (
 router = APIRouter(prefix="/workspaces/{workspace_id}/imports", tags=["imports"], responses=COMMON_ERRORS)
 ImportId = Annotated[int, Path(description="Import session id.", ge=1, le=2**63 - 1)]
 RowStatusQ = Annotated[
-    str | None,
-    Query(
-        description="Rows with this status (`valid`, `invalid`, `duplicate`, `discarded`, `rejected`, "
-        "`failed`), or `problems` for every row that is not valid.",
-        pattern=r"^(valid|invalid|duplicate|discarded|rejected|failed|problems)$",
-    ),
+    RowFilter | None,
+    Query(description="Rows with this status, or `problems` for every row that is not valid."),
 ]
+RowNo = Annotated[int, Path(ge=1, le=2**62, description="Row number in the file.")]
 FieldQ = Annotated[str | None, Query(description="Rows with an error on this field.", max_length=63)]
 CodeQ = Annotated[str | None, Query(description="Rows with an error of this rule.", max_length=63)]
 ERR_ROWS_412: Responses = {
@@ -126,9 +125,7 @@ async def list_imports(
     cursor: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="`next_cursor` of the last page.")
     ] = None,
-    status_: Annotated[
-        str | None, Query(alias="status", max_length=24, description="Only this status.")
-    ] = None,
+    status_: Annotated[ImportStatus | None, Query(alias="status", description="Only this status.")] = None,
 ) -> ImportPage:
     """Import sessions, newest first: yours, or everyone's for admins."""
     items, nxt = await service.list_sessions(session, actor=actor, limit=limit, cursor=cursor, status=status_)
@@ -137,7 +134,7 @@ async def list_imports(
     return ImportPage(items=page, next_cursor=str(nxt) if nxt else None)
 
 
-@router.get("/{import_id}", operation_id="imports-get")
+@router.get("/{import_id}", operation_id="imports-get", responses=answers.ROWS_ETAG)
 async def get_import(
     import_id: ImportId, session: DbSession, actor: ViewerActor, response: Response
 ) -> ImportRead:
@@ -226,11 +223,12 @@ async def stage(import_id: ImportId, session: DbSession, actor: EditorActor) -> 
     return await _read(session, imp)
 
 
-@router.get("/{import_id}/rows", operation_id="imports-rows")
+@router.get("/{import_id}/rows", operation_id="imports-rows", responses=answers.ROWS_ETAG)
 async def list_rows(
     import_id: ImportId,
     session: DbSession,
     actor: ViewerActor,
+    response: Response,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[
         int | None, Query(ge=0, le=2**62, description="`next_cursor` of the last page.")
@@ -241,6 +239,8 @@ async def list_rows(
 ) -> StagedRowPage:
     """Staged rows in file order, optionally only those with a status or an error on a field or rule."""
     sel = RowSelection(status=status_, field=field, code=code)
+    # The version is read before the rows: a change in between makes an edit sent with it a 412.
+    set_etag(response, (await service.get_session(session, actor=actor, import_id=import_id)).rows_version)
     items, nxt = await service.rows(
         session, actor=actor, import_id=import_id, limit=limit, after=cursor, selection=sel
     )
@@ -264,12 +264,24 @@ async def count_rows(
     return RowCount(count=await service.count_rows(session, actor=actor, import_id=import_id, selection=sel))
 
 
+@router.get("/{import_id}/rows/{row_no:int}", operation_id="imports-get-row", responses=answers.ROWS_ETAG)
+async def get_row(
+    import_id: ImportId, row_no: RowNo, session: DbSession, actor: ViewerActor, response: Response
+) -> StagedRowRead:
+    """One staged row; the ETag is the rows' version, to send back as If-Match with an edit."""
+    r, version = await service.get_row(session, actor=actor, import_id=import_id, row_no=row_no)
+    set_etag(response, version)
+    return StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors)
+
+
 @router.patch(
-    "/{import_id}/rows/{row_no:int}", operation_id="imports-edit-row", responses={**ERR_409, **ERR_ROWS_412}
+    "/{import_id}/rows/{row_no:int}",
+    operation_id="imports-edit-row",
+    responses={**ERR_409, **ERR_ROWS_412, **answers.ROWS_ETAG},
 )
 async def edit_row(
     import_id: ImportId,
-    row_no: Annotated[int, Path(ge=1, le=2**62, description="Row number in the file.")],
+    row_no: RowNo,
     body: RowEdit,
     session: DbSession,
     actor: EditorActor,
@@ -290,7 +302,9 @@ async def edit_row(
 
 
 @router.post(
-    "/{import_id}/rows/bulk", operation_id="imports-bulk-edit", responses={**ERR_409, **ERR_ROWS_412}
+    "/{import_id}/rows/bulk",
+    operation_id="imports-bulk-edit",
+    responses={**ERR_409, **ERR_ROWS_412, **answers.ROWS_ETAG},
 )
 async def bulk_edit(
     import_id: ImportId,
@@ -324,7 +338,12 @@ async def dry_run(import_id: ImportId, body: CommitOptions, session: DbSession, 
     return DryRun(**await service.dry_run(session, actor=actor, import_id=import_id, options=body))
 
 
-@router.post("/{import_id}/commit", operation_id="imports-commit", status_code=202, responses=ERR_409)
+@router.post(
+    "/{import_id}/commit",
+    operation_id="imports-commit",
+    status_code=202,
+    responses={**ERR_409, **answers.COMMIT},
+)
 async def commit(
     import_id: ImportId,
     body: CommitOptions,
@@ -370,24 +389,7 @@ async def progress(import_id: ImportId, session: DbSession, actor: ViewerActor) 
     "/{import_id}/events",
     operation_id="imports-events",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "content": {
-                "text/event-stream": {
-                    "schema": {
-                        "type": "object",
-                        "description": "One server-sent event.",
-                        "properties": {
-                            "event": {"type": "string", "enum": ["progress"]},
-                            "data": {"type": "string", "description": "The Progress schema, as JSON."},
-                        },
-                        "required": ["event", "data"],
-                    }
-                }
-            },
-            "description": "A `progress` event whenever something changed, until the import is finished",
-        }
-    },
+    responses=answers.EVENTS,
 )
 async def events(
     import_id: ImportId, request: Request, session: DbSession, actor: ViewerActor
@@ -419,42 +421,35 @@ async def events(
     "/{import_id}/report",
     operation_id="imports-report",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-            },
-            "description": "The invalid, rejected and failed rows as uploaded, plus row and error columns",
-        },
-        **ERR_409,
-    },
+    responses={**answers.REPORT, **ERR_409},
 )
 async def report(
     import_id: ImportId,
+    request: Request,
     session: DbSession,
     actor: ViewerActor,
     settings: SettingsDep,
-    format: Annotated[Literal["csv", "xlsx"], Query(description="`csv` or `xlsx`.")] = "csv",
+    format: Annotated[ReportFormat, Query(description="`csv` or `xlsx`.")] = ReportFormat.csv,
 ) -> Response:
     """The error report: the rows that did not make it, as uploaded, plus why; safe for spreadsheets."""
     from loadbay.imports import report as report_mod
 
-    header, rows = await service.report_source(session, actor=actor, import_id=import_id, settings=settings)
+    header, rows = await report_mod.report_source(
+        session, actor=actor, import_id=import_id, settings=settings
+    )
     name = f"import-{import_id}-errors.{format}"
+    media_type = answers.report_media_type(format, request.headers.get("accept"))
     if format == "xlsx":
         path = await asyncio.to_thread(report_mod.write_xlsx, header, rows())
         return FileResponse(
             path,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=media_type,
             filename=name,
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
     return StreamingResponse(
         report_mod.write_csv(header, rows()),
-        media_type="text/csv; charset=utf-8",
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

@@ -5,6 +5,44 @@ from typing import Any
 from pydantic import Field, StrictInt
 
 from loadbay.core.schemas import Schema
+from loadbay.imports.models import ImportStatus, RowStatus
+from loadbay.schema.types import FieldType
+
+
+class FileFormat(StrEnum):
+    """How an uploaded file was read; every delimited text is `csv`, or `tsv` when tab-separated."""
+
+    csv = "csv"
+    tsv = "tsv"
+    xlsx = "xlsx"
+    xls = "xls"
+    ods = "ods"
+    json = "json"
+    ndjson = "ndjson"
+
+
+class ReportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class MappingBucket(StrEnum):
+    mapped = "mapped"
+    suggested = "suggested"
+    new = "new"
+    ignored = "ignored"
+
+
+class RowFilter(StrEnum):
+    """A row status, or `problems` for every row that is not valid."""
+
+    valid = "valid"
+    invalid = "invalid"
+    duplicate = "duplicate"
+    discarded = "discarded"
+    rejected = "rejected"
+    failed = "failed"
+    problems = "problems"
 
 
 class DuplicatePolicy(StrEnum):
@@ -39,6 +77,13 @@ class ReadOptionsIn(Schema):
     )
 
 
+class CommitOptions(Schema):
+    on_existing: OnExisting = Field(OnExisting.overwrite, description="What to do with records that exist.")
+    on_invalid: OnInvalid = Field(
+        OnInvalid.skip, description="`skip`: commit the valid rows and report the rest; `abort`: refuse."
+    )
+
+
 class ImportCreate(Schema):
     entity: str | None = Field(
         None, max_length=63, description="Entity to import into; proposed from the file when null."
@@ -55,17 +100,24 @@ class ColumnProfile(Schema):
     index: int
     samples: list[Any] = Field(description="The first non-blank values, as read.")
     blank_count: int = Field(description="Blank cells among the profiled rows.")
-    inferred_type: str
+    inferred_type: FieldType
     confidence: float
+
+
+class ProposedField(Schema):
+    key: str
+    label: str
+    type: FieldType
+    enum_values: list[str] | None = None
 
 
 class ColumnMapping(Schema):
     column: str
-    bucket: str = Field(description="`mapped`, `suggested`, `new` or `ignored`.")
+    bucket: MappingBucket = Field(description="`mapped`, `suggested`, `new` or `ignored`.")
     field: str | None = Field(description="The field the column fills (mapped, suggested).")
     confidence: float = Field(description="From 0 to 1; 1 for an exact match.")
     reason: str
-    proposed_field: dict[str, Any] | None = Field(
+    proposed_field: ProposedField | None = Field(
         None, description="For `new`: a custom field definition to create (admins)."
     )
 
@@ -77,7 +129,7 @@ class EntityMatch(Schema):
 
 
 class FileProfile(Schema):
-    format: str
+    format: FileFormat
     encoding: str | None = None
     delimiter: str | None = None
     quotechar: str | None = None
@@ -93,7 +145,7 @@ class FileProfile(Schema):
 
 class ImportRead(Schema):
     id: int
-    status: str = Field(
+    status: ImportStatus = Field(
         description="created → uploaded → mapped → staging → staged → committing → completed | "
         "completed_with_errors | failed | cancelled"
     )
@@ -101,7 +153,7 @@ class ImportRead(Schema):
     file_name: str
     file_size: int | None
     file_sha256: str | None
-    format: str | None
+    format: FileFormat | None
     duplicate_policy: DuplicatePolicy
     profile: FileProfile | None
     suggestions: list[ColumnMapping] = Field(
@@ -112,7 +164,7 @@ class ImportRead(Schema):
     mapping: dict[str, str | None] | None = Field(
         description="Saved mapping: column → field key (null: ignored)."
     )
-    commit_options: dict[str, Any] | None
+    commit_options: CommitOptions | None
     counts: dict[str, int] = Field(description="Rows by outcome; complete once the status is final.")
     error: str | None
     created_by: int | None
@@ -141,7 +193,7 @@ class MappingSave(Schema):
 
 class StagedRowRead(Schema):
     row: int = Field(description="Row number in the file.")
-    status: str = Field(description="valid, invalid, duplicate, discarded, rejected or failed.")
+    status: RowStatus
     data: dict[str, Any] = Field(description="Values by field key; an invalid cell keeps the text as read.")
     errors: dict[str, list[str]] | None = Field(
         description="Field key (or `_row`) → [rule, message]; null when the row is valid."
@@ -182,7 +234,7 @@ class BulkEditAction(StrEnum):
 
 class RowSelection(Schema):
     rows: list[StrictInt] | None = Field(None, max_length=100_000, description="These row numbers.")
-    status: str | None = Field(None, description="Rows with this status (e.g. `invalid`).")
+    status: RowFilter | None = Field(None, description="Rows with this status, or `problems`.")
     field: str | None = Field(None, max_length=63, description="Rows with an error on this field.")
     code: str | None = Field(None, max_length=63, description="Rows with an error of this rule.")
 
@@ -203,13 +255,6 @@ class BulkEditResult(Schema):
     now_invalid: int
 
 
-class CommitOptions(Schema):
-    on_existing: OnExisting = Field(OnExisting.overwrite, description="What to do with records that exist.")
-    on_invalid: OnInvalid = Field(
-        OnInvalid.skip, description="`skip`: commit the valid rows and report the rest; `abort`: refuse."
-    )
-
-
 class DryRunSample(Schema):
     row: int
     key: str
@@ -228,7 +273,7 @@ class DryRun(Schema):
 
 
 class Progress(Schema):
-    status: str
+    status: ImportStatus
     rows_total: int = Field(description="Rows to commit.")
     rows_done: int
     chunks_total: int

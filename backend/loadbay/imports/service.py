@@ -594,6 +594,22 @@ async def rows(
     return items[:limit], nxt
 
 
+async def get_row(
+    session: AsyncSession, *, actor: Actor, import_id: int, row_no: int
+) -> tuple[StagedRow, int]:
+    """One staged row (a rejected one too, as the list shows it) and the rows' version."""
+    imp = await get_session(session, actor=actor, import_id=import_id)
+    return _found(
+        await session.get(StagedRow, (imp.id, row_no)), imp, row_no, rejected=True
+    ), imp.rows_version
+
+
+def _found(row: StagedRow | None, imp: ImportSession, row_no: int, *, rejected: bool = False) -> StagedRow:
+    if row is None or (row.status == RowStatus.rejected and not rejected):
+        raise NotFound(f"Row {row_no} is not among the staged rows of import {imp.id}.", code="row_not_found")
+    return row
+
+
 async def count_rows(session: AsyncSession, *, actor: Actor, import_id: int, selection: RowSelection) -> int:
     imp = await get_session(session, actor=actor, import_id=import_id)
     where = _selection(imp.id, selection, _dialect(session))
@@ -747,11 +763,7 @@ async def edit_row(
 ) -> StagedRow:
     imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
     _editable(imp, if_match)
-    row = await session.get(StagedRow, (imp.id, row_no))
-    if row is None or row.status == RowStatus.rejected:
-        raise NotFound(
-            f"Row {row_no} is not among the staged rows of import {import_id}.", code="row_not_found"
-        )
+    row = _found(await session.get(StagedRow, (imp.id, row_no)), imp, row_no)
     validator, refs, fields = await _revalidator(session, imp)
     known = {f.key for f in fields}
     unknown = [k for k in changes if k not in known]
@@ -1263,42 +1275,3 @@ async def delete_session(session: AsyncSession, *, actor: Actor, import_id: int,
 
 def can_see_all(actor: Actor) -> bool:
     return actor.role == Role.admin
-
-
-# --- error report --------------------------------------------------------------------------------
-
-
-async def report_source(
-    session: AsyncSession, *, actor: Actor, import_id: int, settings: Settings
-) -> tuple[list[str], Any]:
-    """The report's header and a function that yields its rows (it reads the stored file again)."""
-    from loadbay.imports import report
-    from loadbay.imports.jobs import file_info
-
-    imp = await get_session(session, actor=actor, import_id=import_id)
-    if imp.status in (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped, ImportStatus.staging):
-        raise Conflict(
-            f"Import {import_id} is {imp.status}; the report exists once rows are staged.",
-            code="wrong_status",
-        )
-    problems: dict[int, tuple[str, list[Any] | None]] = {}
-    stmt = select(StagedRow.row_no, StagedRow.errors, StagedRow.data, StagedRow.source).where(
-        StagedRow.session_id == imp.id,
-        StagedRow.status.in_([RowStatus.invalid, RowStatus.rejected, RowStatus.failed]),
-    )
-    for row_no, errors, data, source in (await session.execute(stmt)).all():
-        problems[int(row_no)] = (report.describe(errors), source or (data or {}).get("_cells"))
-    info, options = file_info(imp)
-    path = storage.path_of(settings.data_dir, imp.file_id)
-    header = [report.ROW_COLUMN, *info.columns, report.ERROR_COLUMN]
-    fmt = imp.format or "csv"
-
-    def rows() -> Any:
-        if not problems:
-            return iter(())
-        if all(cells is not None for _, cells in problems.values()):
-            # Every row kept its cells when staged: no need to read the file again.
-            return report.stored_rows(info, problems)
-        return report.report_rows(path, fmt, info, options, problems)
-
-    return header, rows

@@ -1,3 +1,5 @@
+from enum import StrEnum
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -7,9 +9,14 @@ from loadbay.deps import DbSession
 router = APIRouter(tags=["meta"])
 
 
+class DatabaseKind(StrEnum):
+    postgresql = "postgresql"
+    sqlite = "sqlite"
+
+
 class Health(BaseModel):
     status: str = Field(description="`ok` when the API can reach its database.")
-    database: str = Field(description="`postgresql` or `sqlite`.")
+    database: DatabaseKind
     version: str
 
 
@@ -19,4 +26,4 @@ async def health(session: DbSession) -> Health:
     from loadbay import __version__
 
     await session.execute(text("SELECT 1"))
-    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
+    return Health(status="ok", database=DatabaseKind(session.get_bind().dialect.name), version=__version__)

@@ -1,7 +1,8 @@
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
+from loadbay.core.clients import etag, merged
 from loadbay.core.links import record_links
 from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
@@ -15,6 +16,7 @@ from loadbay.records.schemas import (
     RecordPage,
     RecordRead,
     RecordUpdate,
+    SortOrder,
 )
 
 router = APIRouter(
@@ -43,6 +45,9 @@ IfMatch = Annotated[
     ),
 ]
 
+RECORD_ETAG = etag(what="The record's version")
+RECORD_ETAG_201 = etag(201, "The record's version")
+
 
 @router.get("", operation_id="records-list")
 async def list_records(
@@ -57,9 +62,7 @@ async def list_records(
     sort: Annotated[
         str, Query(max_length=63, description="`id`, `key`, `created_at`, `updated_at` or a field.")
     ] = "id",
-    order: Annotated[
-        Literal["asc", "desc"], Query(description="Sort direction; empty values come last.")
-    ] = "asc",
+    order: Annotated[SortOrder, Query(description="Sort direction; empty values come last.")] = SortOrder.asc,
     filter: Filters = None,
     q: KeyQuery = None,
 ) -> RecordPage:
@@ -71,7 +74,7 @@ async def list_records(
         limit=min(limit, settings.page_max),
         cursor=cursor,
         sort=sort,
-        descending=order == "desc",
+        descending=order == SortOrder.desc,
         filters=filter,
         q=q,
     )
@@ -107,7 +110,7 @@ async def count_records(
     "",
     operation_id="records-create",
     status_code=status.HTTP_201_CREATED,
-    responses={**ERR_409, **record_links()},
+    responses=merged(ERR_409, record_links(), RECORD_ETAG_201),
 )
 async def create_record(
     entity_key: EntityKey, body: RecordCreate, response: Response, session: DbSession, actor: EditorActor
@@ -134,7 +137,7 @@ async def delete_all_records(entity_key: EntityKey, session: DbSession, actor: E
     return BulkResult(matched=n, deleted=n)
 
 
-@router.get("/{record_id:int}", operation_id="records-get")
+@router.get("/{record_id:int}", operation_id="records-get", responses=RECORD_ETAG)
 async def get_record(
     entity_key: EntityKey, record_id: RecordId, response: Response, session: DbSession, actor: ViewerActor
 ) -> RecordRead:
@@ -144,7 +147,9 @@ async def get_record(
     return RecordRead.model_validate(rec)
 
 
-@router.patch("/{record_id:int}", operation_id="records-update", responses={**ERR_409, **ERR_412})
+@router.patch(
+    "/{record_id:int}", operation_id="records-update", responses={**ERR_409, **ERR_412, **RECORD_ETAG}
+)
 async def update_record(
     entity_key: EntityKey,
     record_id: RecordId,

@@ -36,6 +36,11 @@ class RecordUpdate(Schema):
     data: dict[str, Any] = Field(description='Values to change; null or "" clears a value.')
 
 
+class SortOrder(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
 class BulkActionType(StrEnum):
     set = "set"
     delete = "delete"

@@ -611,7 +611,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get Row
+         * @description One staged row; the ETag is the rows' version, to send back as If-Match with an edit.
+         */
+        get: operations["imports-get-row"];
         put?: never;
         post?: never;
         delete?: never;
@@ -980,11 +984,8 @@ export interface components {
         ColumnMapping: {
             /** Column */
             column: string;
-            /**
-             * Bucket
-             * @description `mapped`, `suggested`, `new` or `ignored`.
-             */
-            bucket: string;
+            /** @description `mapped`, `suggested`, `new` or `ignored`. */
+            bucket: components["schemas"]["MappingBucket"];
             /**
              * Field
              * @description The field the column fills (mapped, suggested).
@@ -997,13 +998,8 @@ export interface components {
             confidence: number;
             /** Reason */
             reason: string;
-            /**
-             * Proposed Field
-             * @description For `new`: a custom field definition to create (admins).
-             */
-            proposed_field?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description For `new`: a custom field definition to create (admins). */
+            proposed_field?: components["schemas"]["ProposedField"] | null;
         };
         /** ColumnProfile */
         ColumnProfile: {
@@ -1021,8 +1017,7 @@ export interface components {
              * @description Blank cells among the profiled rows.
              */
             blank_count: number;
-            /** Inferred Type */
-            inferred_type: string;
+            inferred_type: components["schemas"]["FieldType"];
             /** Confidence */
             confidence: number;
         };
@@ -1039,6 +1034,11 @@ export interface components {
              */
             on_invalid: components["schemas"]["OnInvalid"];
         };
+        /**
+         * DatabaseKind
+         * @enum {string}
+         */
+        DatabaseKind: "postgresql" | "sqlite";
         /** DryRun */
         DryRun: {
             /** Created */
@@ -1384,10 +1384,15 @@ export interface components {
             /** Reference Entity */
             reference_entity?: string | null;
         };
+        /**
+         * FileFormat
+         * @description How an uploaded file was read; every delimited text is `csv`, or `tsv` when tab-separated.
+         * @enum {string}
+         */
+        FileFormat: "csv" | "tsv" | "xlsx" | "xls" | "ods" | "json" | "ndjson";
         /** FileProfile */
         FileProfile: {
-            /** Format */
-            format: string;
+            format: components["schemas"]["FileFormat"];
             /** Encoding */
             encoding?: string | null;
             /** Delimiter */
@@ -1424,11 +1429,7 @@ export interface components {
              * @description `ok` when the API can reach its database.
              */
             status: string;
-            /**
-             * Database
-             * @description `postgresql` or `sqlite`.
-             */
-            database: string;
+            database: components["schemas"]["DatabaseKind"];
             /** Version */
             version: string;
         };
@@ -1462,11 +1463,8 @@ export interface components {
         ImportRead: {
             /** Id */
             id: number;
-            /**
-             * Status
-             * @description created → uploaded → mapped → staging → staged → committing → completed | completed_with_errors | failed | cancelled
-             */
-            status: string;
+            /** @description created → uploaded → mapped → staging → staged → committing → completed | completed_with_errors | failed | cancelled */
+            status: components["schemas"]["ImportStatus"];
             /** Entity */
             entity: string | null;
             /** File Name */
@@ -1475,8 +1473,7 @@ export interface components {
             file_size: number | null;
             /** File Sha256 */
             file_sha256: string | null;
-            /** Format */
-            format: string | null;
+            format: components["schemas"]["FileFormat"] | null;
             duplicate_policy: components["schemas"]["DuplicatePolicy"];
             profile: components["schemas"]["FileProfile"] | null;
             /**
@@ -1501,10 +1498,7 @@ export interface components {
             mapping: {
                 [key: string]: string | null;
             } | null;
-            /** Commit Options */
-            commit_options: {
-                [key: string]: unknown;
-            } | null;
+            commit_options: components["schemas"]["CommitOptions"] | null;
             /**
              * Counts
              * @description Rows by outcome; complete once the status is final.
@@ -1533,6 +1527,11 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
         };
+        /**
+         * ImportStatus
+         * @enum {string}
+         */
+        ImportStatus: "created" | "uploaded" | "mapped" | "staging" | "staged" | "committing" | "completed" | "completed_with_errors" | "failed" | "cancelled";
         /** LoginRequest */
         LoginRequest: {
             /**
@@ -1546,6 +1545,11 @@ export interface components {
              */
             password: string;
         };
+        /**
+         * MappingBucket
+         * @enum {string}
+         */
+        MappingBucket: "mapped" | "suggested" | "new" | "ignored";
         /** MappingSave */
         MappingSave: {
             /**
@@ -1628,8 +1632,7 @@ export interface components {
         OnInvalid: "skip" | "abort";
         /** Progress */
         Progress: {
-            /** Status */
-            status: string;
+            status: components["schemas"]["ImportStatus"];
             /**
              * Rows Total
              * @description Rows to commit.
@@ -1653,6 +1656,16 @@ export interface components {
             };
             /** Error */
             error: string | null;
+        };
+        /** ProposedField */
+        ProposedField: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            type: components["schemas"]["FieldType"];
+            /** Enum Values */
+            enum_values?: string[] | null;
         };
         /** ReadOptionsIn */
         ReadOptionsIn: {
@@ -1763,6 +1776,11 @@ export interface components {
             };
         };
         /**
+         * ReportFormat
+         * @enum {string}
+         */
+        ReportFormat: "csv" | "xlsx";
+        /**
          * Role
          * @enum {string}
          */
@@ -1782,6 +1800,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * RowFilter
+         * @description A row status, or `problems` for every row that is not valid.
+         * @enum {string}
+         */
+        RowFilter: "valid" | "invalid" | "duplicate" | "discarded" | "rejected" | "failed" | "problems";
         /** RowSelection */
         RowSelection: {
             /**
@@ -1789,11 +1813,8 @@ export interface components {
              * @description These row numbers.
              */
             rows?: number[] | null;
-            /**
-             * Status
-             * @description Rows with this status (e.g. `invalid`).
-             */
-            status?: string | null;
+            /** @description Rows with this status, or `problems`. */
+            status?: components["schemas"]["RowFilter"] | null;
             /**
              * Field
              * @description Rows with an error on this field.
@@ -1805,6 +1826,11 @@ export interface components {
              */
             code?: string | null;
         };
+        /**
+         * RowStatus
+         * @enum {string}
+         */
+        RowStatus: "valid" | "invalid" | "duplicate" | "discarded" | "rejected" | "failed";
         /** SchemaApplyResult */
         SchemaApplyResult: {
             /** Dry Run */
@@ -1842,6 +1868,11 @@ export interface components {
             /** Entities */
             entities: components["schemas"]["EntityCreate"][];
         };
+        /**
+         * SortOrder
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
         /** StagedRowPage */
         StagedRowPage: {
             /** Items */
@@ -1856,11 +1887,7 @@ export interface components {
              * @description Row number in the file.
              */
             row: number;
-            /**
-             * Status
-             * @description valid, invalid, duplicate, discarded, rejected or failed.
-             */
-            status: string;
+            status: components["schemas"]["RowStatus"];
             /**
              * Data
              * @description Values by field key; an invalid cell keeps the text as read.
@@ -1999,6 +2026,8 @@ export interface operations {
             /** @description Too many attempts; see Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,15 +3590,15 @@ export interface operations {
                 /** @description Page size. */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
                 /** @description `id`, `key`, `created_at`, `updated_at` or a field. */
                 sort?: string;
                 /** @description Sort direction; empty values come last. */
-                order?: "asc" | "desc";
+                order?: components["schemas"]["SortOrder"];
                 /** @description Repeatable `field:op:value`; op is eq, ne, contains, gt, gte, lt, lte, empty or not_empty (no value). */
-                filter?: string[] | null;
+                filter?: string[];
                 /** @description Records whose natural key starts with this. */
-                q?: string | null;
+                q?: string;
             };
             header?: never;
             path: {
@@ -3659,6 +3688,8 @@ export interface operations {
             /** @description The record as created */
             201: {
                 headers: {
+                    /** @description The record's version, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3795,9 +3826,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Repeatable `field:op:value`; op is eq, ne, contains, gt, gte, lt, lte, empty or not_empty (no value). */
-                filter?: string[] | null;
+                filter?: string[];
                 /** @description Records whose natural key starts with this. */
-                q?: string | null;
+                q?: string;
                 /** @description Count every match instead of stopping at the cap (slower on large entities). */
                 exact?: boolean;
             };
@@ -3970,6 +4001,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The record's version, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4028,7 +4061,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The version you last read (ETag); 412 if it changed. */
-                "if-match"?: string | null;
+                "if-match"?: string;
             };
             path: {
                 /** @description Entity key, e.g. `products`. */
@@ -4110,7 +4143,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The version you last read (ETag); 412 if it changed. */
-                "if-match"?: string | null;
+                "if-match"?: string;
             };
             path: {
                 /** @description Entity key, e.g. `products`. */
@@ -4131,6 +4164,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The record's version, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4207,9 +4242,9 @@ export interface operations {
             query?: {
                 limit?: number;
                 /** @description `next_cursor` of the last page. */
-                cursor?: number | null;
+                cursor?: number;
                 /** @description Only this status. */
-                status?: string | null;
+                status?: components["schemas"]["ImportStatus"];
             };
             header?: never;
             path: {
@@ -4365,6 +4400,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The version of the staged rows, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4499,7 +4536,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Original file name. */
-                file_name?: string | null;
+                file_name?: string;
             };
             header?: never;
             path: {
@@ -4591,6 +4628,8 @@ export interface operations {
             /** @description Too many attempts; see Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4858,13 +4897,13 @@ export interface operations {
             query?: {
                 limit?: number;
                 /** @description `next_cursor` of the last page. */
-                cursor?: number | null;
-                /** @description Rows with this status (`valid`, `invalid`, `duplicate`, `discarded`, `rejected`, `failed`), or `problems` for every row that is not valid. */
-                status?: string | null;
+                cursor?: number;
+                /** @description Rows with this status, or `problems` for every row that is not valid. */
+                status?: components["schemas"]["RowFilter"];
                 /** @description Rows with an error on this field. */
-                field?: string | null;
+                field?: string;
                 /** @description Rows with an error of this rule. */
-                code?: string | null;
+                code?: string;
             };
             header?: never;
             path: {
@@ -4880,6 +4919,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The version of the staged rows, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4936,12 +4977,12 @@ export interface operations {
     "imports-rows-count": {
         parameters: {
             query?: {
-                /** @description Rows with this status (`valid`, `invalid`, `duplicate`, `discarded`, `rejected`, `failed`), or `problems` for every row that is not valid. */
-                status?: string | null;
+                /** @description Rows with this status, or `problems` for every row that is not valid. */
+                status?: components["schemas"]["RowFilter"];
                 /** @description Rows with an error on this field. */
-                field?: string | null;
+                field?: string;
                 /** @description Rows with an error of this rule. */
-                code?: string | null;
+                code?: string;
             };
             header?: never;
             path: {
@@ -5010,12 +5051,86 @@ export interface operations {
             };
         };
     };
+    "imports-get-row": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import session id. */
+                import_id: number;
+                /** @description Row number in the file. */
+                row_no: number;
+                /** @description Workspace id. */
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The version of the staged rows, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StagedRowRead"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the API key is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     "imports-edit-row": {
         parameters: {
             query?: never;
             header?: {
                 /** @description The version of the staged rows you last read (the ETag); 412 if they changed since. */
-                "if-match"?: string | null;
+                "if-match"?: string;
             };
             path: {
                 /** @description Import session id. */
@@ -5036,6 +5151,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The version of the staged rows, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5112,7 +5229,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The version of the staged rows you last read (the ETag); 412 if they changed since. */
-                "if-match"?: string | null;
+                "if-match"?: string;
             };
             path: {
                 /** @description Import session id. */
@@ -5131,6 +5248,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The version of the staged rows, quoted (`"3"`); send it back as `If-Match`. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5360,7 +5479,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Send the same key again to get the first answer, not a second commit. */
-                "idempotency-key"?: string | null;
+                "idempotency-key"?: string;
             };
             path: {
                 /** @description Import session id. */
@@ -5379,6 +5498,8 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description `true` when this answers a commit already made with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5683,18 +5804,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A `progress` event whenever something changed, until the import is finished */
+            /** @description Server-sent events until the import is finished: a `progress` event whenever something changed (its `data:` line is the Progress schema as JSON), comment lines to keep the connection open in between; the stream ends after the event with a status that is not running */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": {
-                        /** @enum {string} */
-                        event: "progress";
-                        /** @description The Progress schema, as JSON. */
-                        data: string;
-                    };
+                    "text/event-stream": unknown;
                 };
             };
             /** @description Malformed request */
@@ -5748,7 +5864,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `csv` or `xlsx`. */
-                format?: "csv" | "xlsx";
+                format?: components["schemas"]["ReportFormat"];
             };
             header?: never;
             path: {
@@ -5761,12 +5877,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The invalid, rejected and failed rows as uploaded, plus row and error columns */
+            /** @description The invalid, rejected and failed rows as uploaded, plus row and error columns: CSV or XLSX by `format` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };

@@ -1,5 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, type Schemas, unwrap } from "../../api/client";
+import type { RowStatusFilter } from "./search";
 
 /** The import API as TanStack Query definitions: one key per resource, under the workspace's imports. */
 
@@ -17,10 +18,11 @@ export type ReadOptions = Schemas["ReadOptionsIn"];
 export type FieldCreate = Schemas["FieldCreate"];
 
 /** Row filters of the review grid (they are also the URL's). */
-export type RowFilter = { status?: string; field?: string; code?: string };
+export type RowFilter = { status?: RowStatusFilter; field?: string; code?: string };
 
-export const RUNNING_STATUSES = new Set(["staging", "committing"]);
-export const FINISHED_STATUSES = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
+type ImportStatus = Schemas["ImportStatus"];
+export const RUNNING_STATUSES: ReadonlySet<ImportStatus> = new Set<ImportStatus>(["staging", "committing"]);
+export const FINISHED_STATUSES: ReadonlySet<ImportStatus> = new Set<ImportStatus>(["completed", "completed_with_errors", "failed", "cancelled"]);
 
 export const importKeys = {
   all: (workspaceId: number) => ["workspaces", workspaceId, "imports"] as const,

@@ -17,7 +17,7 @@ const columns = [column("product_code", 0, ["A-1", "A-2"]), column("product nme"
 const suggestions: ColumnMapping[] = [
   { column: "product_code", bucket: "mapped", field: "sku", confidence: 1, reason: "matches the alias 'product_code' of 'SKU'" },
   { column: "product nme", bucket: "suggested", field: "name", confidence: 0.88, reason: "name is 96% similar to the alias 'product_name' of 'Name'" },
-  { column: "colour", bucket: "new", field: null, confidence: 0.65, reason: "no field matches; a new string field", proposed_field: { key: "colour", type: "string" } },
+  { column: "colour", bucket: "new", field: null, confidence: 0.65, reason: "no field matches; a new string field", proposed_field: { key: "colour", label: "colour", type: "string" } },
 ];
 
 function Harness({ admin = true, onCreate = () => {} }: { admin?: boolean; onCreate?: (c: string) => void }) {

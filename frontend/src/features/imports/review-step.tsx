@@ -23,6 +23,7 @@ import {
 import { BulkDrawer } from "./bulk-drawer";
 import { formatInt, plural } from "./format";
 import { cellError, ReviewGrid } from "./review-grid";
+import { isRowStatusFilter } from "./search";
 import { createStagedDatasource } from "./staged-datasource";
 
 type Props = {
@@ -234,7 +235,7 @@ export default function ReviewStep({ workspaceId, session, filter, openRow, onFi
             size="xs"
             aria-label="Show rows"
             value={filter.field || filter.code ? "" : filter.status ?? ""}
-            onChange={(v) => onFilterChange(v ? { status: v } : {})}
+            onChange={(v) => onFilterChange(isRowStatusFilter(v) ? { status: v } : {})}
             data={STATUS_FILTERS}
           />
           {filtered && (

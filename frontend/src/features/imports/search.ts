@@ -1,13 +1,18 @@
+import type { Schemas } from "../../api/client";
+
 /** An import session's screen in the URL: the step, the review grid's filters, the open row, commit options. */
 
 export const STEPS = ["upload", "map", "staging", "review", "preview", "progress", "result"] as const;
 export type ImportStep = (typeof STEPS)[number];
 
-export const ROW_STATUSES = ["problems", "invalid", "duplicate", "discarded", "valid", "rejected", "failed"] as const;
+export type RowStatusFilter = Schemas["RowFilter"];
+export const ROW_STATUSES = ["problems", "invalid", "duplicate", "discarded", "valid", "rejected", "failed"] as const satisfies readonly RowStatusFilter[];
+
+export const isRowStatusFilter = (v: unknown): v is RowStatusFilter => typeof v === "string" && (ROW_STATUSES as readonly string[]).includes(v);
 
 export type ImportSearch = {
   step?: ImportStep;
-  status?: string;
+  status?: RowStatusFilter;
   field?: string;
   code?: string;
   row?: number;
@@ -20,7 +25,7 @@ const ident = /^[a-z_][a-z0-9_]{0,62}$/;
 export function validateImportSearch(search: Record<string, unknown>): ImportSearch {
   const out: ImportSearch = {};
   if (typeof search.step === "string" && (STEPS as readonly string[]).includes(search.step)) out.step = search.step as ImportStep;
-  if (typeof search.status === "string" && (ROW_STATUSES as readonly string[]).includes(search.status)) out.status = search.status;
+  if (isRowStatusFilter(search.status)) out.status = search.status;
   if (typeof search.field === "string" && ident.test(search.field)) out.field = search.field;
   if (typeof search.code === "string" && ident.test(search.code)) out.code = search.code;
   const row = typeof search.row === "string" ? Number(search.row) : search.row;
@@ -31,8 +36,8 @@ export function validateImportSearch(search: Record<string, unknown>): ImportSea
 }
 
 /** The step a session's status allows; the URL's step wins when it is one of them. */
-export function stepFor(status: string, wanted: ImportStep | undefined): ImportStep {
-  const allowed: Record<string, ImportStep[]> = {
+export function stepFor(status: Schemas["ImportStatus"], wanted: ImportStep | undefined): ImportStep {
+  const allowed: Record<Schemas["ImportStatus"], ImportStep[]> = {
     created: ["upload"],
     uploaded: ["map"],
     mapped: ["map"],
@@ -44,6 +49,6 @@ export function stepFor(status: string, wanted: ImportStep | undefined): ImportS
     failed: ["result"],
     cancelled: ["result"],
   };
-  const options = allowed[status] ?? ["result"];
+  const options = allowed[status];
   return wanted && options.includes(wanted) ? wanted : options[0]!;
 }

@@ -1,0 +1,88 @@
+"""Reads of staged rows carry the rows' version (ETag) that an edit sends back as If-Match; the report
+comes in the media type its format names, or as plain bytes when asked.
+
+Real app, real database (SQLite, then PostgreSQL), jobs running in the app.
+"""
+
+from pathlib import Path
+
+from loadbay.imports.answers import XLSX
+from tests.imports.conftest import Live, generate, map_as_suggested, stage, upload
+
+
+async def _staged(live: Live, tmp_path: Path) -> int:
+    path = tmp_path / "p.csv"
+    generate(path, 30, dup_rate=0, bad_rate=0.2)
+    imp = await stage(live, (await map_as_suggested(live, await upload(live, path)))["id"])
+    assert imp["status"] == "staged", imp
+    return int(imp["id"])
+
+
+async def test_reads_of_staged_rows_carry_the_rows_version(catalog: Live, tmp_path: Path):
+    live = catalog
+    # Import sessions are their creator's (and the admins'): the editor who uploaded reads them.
+    reader = live.editor
+    import_id = await _staged(live, tmp_path)
+    rows_url = live.url(f"/imports/{import_id}/rows")
+    session = await live.client.get(live.url(f"/imports/{import_id}"), headers=reader)
+    version = session.headers["ETag"]
+
+    listed = await live.client.get(rows_url, params={"status": "invalid"}, headers=reader)
+    assert listed.status_code == 200, listed.text
+    assert listed.headers["ETag"] == version
+    row = listed.json()["items"][0]
+    one = await live.client.get(f"{rows_url}/{row['row']}", headers=reader)
+    assert one.status_code == 200, one.text
+    assert one.headers["ETag"] == version
+    assert one.json() == row
+
+    # The version read with the rows is the one an edit is checked against.
+    fix = {"data": {"name": "Fixed"}}
+    r = await live.client.patch(
+        f"{rows_url}/{row['row']}", json=fix, headers={**live.editor, "If-Match": version}
+    )
+    assert r.status_code == 200, r.text
+    moved = r.headers["ETag"]
+    assert moved != version
+    for read in (
+        await live.client.get(rows_url, headers=reader),
+        await live.client.get(f"{rows_url}/{row['row']}", headers=reader),
+    ):
+        assert read.headers["ETag"] == moved
+    r = await live.client.patch(
+        f"{rows_url}/{row['row']}", json=fix, headers={**live.editor, "If-Match": version}
+    )
+    assert r.status_code == 412
+    assert r.json()["error"] == "rows_changed"
+
+    missing = await live.client.get(f"{rows_url}/99999", headers=reader)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "row_not_found"
+    other = await live.client.get(live.url(f"/imports/{import_id + 1000}/rows/2"), headers=reader)
+    assert other.status_code == 404
+    assert other.json()["error"] == "import_not_found"
+
+
+async def test_the_report_is_its_format_or_plain_bytes_when_asked(catalog: Live, tmp_path: Path):
+    live = catalog
+    reader = live.admin
+    import_id = await _staged(live, tmp_path)
+    report_url = live.url(f"/imports/{import_id}/report")
+
+    as_csv = await live.client.get(report_url, headers=reader)
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    as_xlsx = await live.client.get(report_url, params={"format": "xlsx"}, headers=reader)
+    assert as_xlsx.headers["content-type"] == XLSX
+    assert as_xlsx.content.startswith(b"PK")
+    for fmt, own in (("csv", as_csv), ("xlsx", as_xlsx)):
+        octets = await live.client.get(
+            report_url, params={"format": fmt}, headers={**reader, "Accept": "application/octet-stream"}
+        )
+        assert octets.headers["content-type"] == "application/octet-stream"
+        if fmt == "csv":
+            assert octets.content == own.content
+        for accept in ("*/*", f"application/octet-stream, {own.headers['content-type'].split(';')[0]}"):
+            r = await live.client.get(
+                report_url, params={"format": fmt}, headers={**reader, "Accept": accept}
+            )
+            assert r.headers["content-type"] == own.headers["content-type"], accept
