@@ -37,6 +37,7 @@ async def test_invite_register_and_join_with_the_role(client, ws, settings):
     preview = await client.get(f"/api/v1/invitations/{inv['token']}")
     assert preview.status_code == 200, preview.text
     assert preview.json() == {
+        "workspace_id": ws.id,
         "workspace_name": "Acme",
         "email": "new@example.test",
         "role": "editor",

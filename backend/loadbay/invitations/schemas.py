@@ -40,6 +40,7 @@ class InvitationCreated(InvitationRead):
 
 
 class InvitationPreview(Schema):
+    workspace_id: int = Field(description="The workspace the invitee joins.")
     workspace_name: str
     email: str = Field(description="The invited email: the account that joins.")
     role: Role

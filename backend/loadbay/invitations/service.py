@@ -37,6 +37,7 @@ class InvitationView:
 
 @dataclass
 class InvitationPreview:
+    workspace_id: int
     workspace_name: str
     email: str
     role: Role
@@ -126,6 +127,7 @@ async def preview(session: AsyncSession, *, token: str, session_user_id: int | N
     inviter = await session.get(User, inv.invited_by_id) if inv.invited_by_id is not None else None
     viewer = await session.get(User, session_user_id) if session_user_id is not None else None
     return InvitationPreview(
+        workspace_id=inv.workspace_id,
         workspace_name=ws.name if ws else "",
         email=inv.email,
         role=Role(inv.role),

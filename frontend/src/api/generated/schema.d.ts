@@ -1693,6 +1693,11 @@ export interface components {
         };
         /** InvitationPreview */
         InvitationPreview: {
+            /**
+             * Workspace Id
+             * @description The workspace the invitee joins.
+             */
+            workspace_id: number;
             /** Workspace Name */
             workspace_name: string;
             /**
