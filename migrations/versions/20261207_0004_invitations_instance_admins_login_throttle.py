@@ -64,19 +64,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invitations_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_invitations_workspace_id"), ["workspace_id"], unique=False)
 
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_instance_admin", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ADD COLUMN, not a batch copy: on SQLite, recreating `users` would drop the old table
+    # with foreign keys on, cascading to memberships and sessions and nulling API keys' creators.
+    op.add_column(
+        "users", sa.Column("is_instance_admin", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     op.execute(
         "UPDATE users SET is_instance_admin = true WHERE id IN (SELECT user_id FROM memberships "
         "WHERE role = 'admin' AND workspace_id = (SELECT min(id) FROM workspaces))"
     )
 
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("client", sa.String(length=64), server_default="", nullable=False))
-        batch_op.create_index(batch_op.f("ix_login_failures_client"), ["client"], unique=False)
+    op.add_column(
+        "login_failures", sa.Column("client", sa.String(length=64), server_default="", nullable=False)
+    )
+    op.create_index(op.f("ix_login_failures_client"), "login_failures", ["client"], unique=False)
 
+    # Nothing refers to api_keys, so copying it (SQLite's way of changing a foreign key) is safe.
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_constraint("fk_api_keys_created_by_id_users", type_="foreignkey")
         batch_op.create_foreign_key(
@@ -98,11 +101,10 @@ def downgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_failures_client"))
-        batch_op.drop_column("client")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("is_instance_admin")
+    op.drop_index(op.f("ix_login_failures_client"), table_name="login_failures")
+    # Native DROP COLUMN (SQLite 3.35+): a batch copy of `users` would cascade, see upgrade().
+    op.drop_column("login_failures", "client")
+    op.drop_column("users", "is_instance_admin")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitations_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_invitations_email"))
