@@ -1,4 +1,4 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
 const baseURL = process.env.LOADBAY_E2E_URL ?? "http://127.0.0.1:8000";
 const email = process.env.LOADBAY_E2E_EMAIL ?? "admin@example.com";
