@@ -1,9 +1,26 @@
 /// <reference types="vitest/config" />
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
+
+/** Swagger UI for the API docs at /api/docs, served from our own origin (the server's CSP allows no other script). */
+function swaggerUiAssets(): Plugin {
+  const dist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  return {
+    name: "loadbay-swagger-ui",
+    apply: "build",
+    generateBundle() {
+      for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+        this.emitFile({ type: "asset", fileName: `docs-assets/${file}`, source: readFileSync(join(dist, file)) });
+      }
+    },
+  };
+}
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), swaggerUiAssets()],
   server: {
     port: 5173,
     // The API refuses state changes from another origin; keeping the Host header lets

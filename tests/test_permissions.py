@@ -21,7 +21,9 @@ MIN_ROLE = {
     "records-update": Role.editor,
     "records-delete": Role.editor,
     "workspaces-update": Role.admin,
-    "members-add": Role.admin,
+    "invitations-list": Role.admin,
+    "invitations-create": Role.admin,
+    "invitations-revoke": Role.admin,
     "members-update": Role.admin,
     "members-remove": Role.admin,
     "api-keys-list": Role.admin,
@@ -85,6 +87,10 @@ async def targets(client, ws, other_ws):
             f"/api/v1/workspaces/{w.id}/imports", json={"entity": "products"}, headers=bearer(w)
         )
         assert imp.status_code == 201, imp.text
+        inv = await client.post(
+            f"/api/v1/workspaces/{w.id}/invitations", json={"email": "guest@example.test"}, headers=bearer(w)
+        )
+        assert inv.status_code == 201, inv.text
         ids[w.id] = {
             "workspace_id": w.id,
             "entity_key": "products",
@@ -93,6 +99,7 @@ async def targets(client, ws, other_ws):
             "user_id": w.viewer.id,
             "key_id": keys[0]["id"],
             "import_id": imp.json()["id"],
+            "invitation_id": inv.json()["id"],
             "row_no": 2,
         }
     return ids
@@ -111,7 +118,7 @@ async def test_wrong_workspace_is_not_found(client, ws, other_ws, targets, op, m
     assert r.status_code == 404, (op, r.status_code, r.text)
     assert r.json()["error"] == "not_found"
     # ...and at its own workspace with the other's object ids: never the other's data.
-    own = ("record_id", "key_id", "user_id", "import_id")
+    own = ("record_id", "key_id", "user_id", "import_id", "invitation_id")
     if any("{" + k + "}" in path for k in own):
         mixed = {**targets[ws.id], **{k: targets[other_ws.id][k] for k in own}}
         r = await client.request(method, fill(path, mixed), headers=bearer(ws), json={})

@@ -40,6 +40,8 @@ async def first_start(session: AsyncSession, *, email: str | None, password: str
     if user is None:
         password = password or new_token(12)
         user = await auth_service.create_user(session, email=email, password=password, name="Administrator")
+    # The first admin administers the instance: creates workspaces, when only instance admins may.
+    user.is_instance_admin = True
     ws = await workspace_service.create(session, name="My workspace", owner_id=user.id)
     # An account made earlier with `loadbay users create` keeps its own password.
     return FirstStart(workspace_id=ws.id, email=user.email, password=password or "", generated=generated)

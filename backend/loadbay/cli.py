@@ -166,6 +166,9 @@ def users_create(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     workspace: Annotated[int | None, typer.Option(help="Add to this workspace.")] = None,
     role: Annotated[Role, typer.Option(help="Role in that workspace.")] = Role.editor,
+    instance_admin: Annotated[
+        bool, typer.Option("--instance-admin", help="May create workspaces (an instance administrator).")
+    ] = False,
 ) -> None:
     """Create a user, optionally as a member of a workspace."""
     from loadbay.auth import service as auth_service
@@ -176,16 +179,34 @@ def users_create(
         raise typer.Exit(2)
 
     async def go(session: AsyncSession) -> None:
-        await auth_service.create_user(session, email=email, password=password, name=name)
+        user = await auth_service.create_user(
+            session, email=email, password=password, name=name, instance_admin=instance_admin
+        )
         if workspace is not None:
             await bootstrap.system_actor(session, workspace)
-            await workspace_service.add_member(session, workspace_id=workspace, email=email, role=role)
+            await workspace_service.add_membership(session, workspace_id=workspace, user=user, role=role)
 
     migrate_db()
     _run(go)
     console.print(
-        f"user {email.lower()} created" + (f" ({role.value} in workspace {workspace})" if workspace else "")
+        f"user {email.lower()} created"
+        + (f" ({role.value} in workspace {workspace})" if workspace else "")
+        + (", instance administrator" if instance_admin else "")
     )
+
+
+@users_app.command("instance-admin")
+def users_instance_admin(
+    email: Annotated[str, typer.Option(help="Email (the login).")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the right away instead.")] = False,
+) -> None:
+    """Make a user an instance administrator (may create workspaces), or with --revoke no longer."""
+    from loadbay.auth import service as auth_service
+
+    migrate_db()
+    user = _run(lambda s: auth_service.set_instance_admin(s, email=email, instance_admin=not revoke))
+    state = "no longer an" if revoke else "now an"
+    console.print(f"{user.email} is {state} instance administrator")
 
 
 @users_app.command("set-password")

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,8 +23,21 @@ class Settings(BaseSettings):
     port: int = 8000
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (behind HTTPS).")
     session_ttl_hours: int = 24 * 14
-    login_max_failures: int = Field(10, description="Failed logins per email per window before 429.")
+    login_max_failures: int = Field(
+        10, description="Failed sign-ins per client address and email within the window before 429."
+    )
+    login_client_max_failures: int = Field(
+        50, description="Failed sign-ins per client address (any emails) within the window before 429."
+    )
     login_window_seconds: int = 900
+    invitation_ttl_hours: int = Field(24 * 7, description="How long an invitation link can be accepted.")
+    workspace_creators: Literal["instance_admins", "anyone"] = Field(
+        "instance_admins", description="Who may create workspaces: instance administrators, or any user."
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token that /metrics asks for; unset: only loopback clients may scrape."
+    )
+    metrics_public: bool = Field(False, description="Serve /metrics to anyone (an operator's choice).")
     max_upload_bytes: int = 2 * 1024**3
     page_max: int = 1000
     count_cap: int = 10_000

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,26 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a trusted proxy, the one it forwarded; see FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else ""
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
 
 
 def _same_origin(request: Request) -> bool:
@@ -125,3 +145,22 @@ async def get_user_principal(principal: PrincipalDep) -> Principal:
 
 
 UserPrincipal = Annotated[Principal, Depends(get_user_principal)]
+
+
+async def get_session_user_id(request: Request, session: DbSession) -> int | None:
+    """The signed-in user of the session cookie, if any (for pages anyone with a link may open)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    principal = await auth_service.principal_from_session(session, cookie) if cookie else None
+    return principal.user_id if principal else None
+
+
+SessionUserId = Annotated[int | None, Depends(get_session_user_id)]
+
+
+def require_same_origin(request: Request) -> None:
+    """Public writes that may ride on a cookie, or set one, come from our own pages only."""
+    if not _same_origin(request):
+        raise Forbidden("Cross-origin request refused.", code="cross_origin")
+
+
+SameOrigin = Depends(require_same_origin)

@@ -64,6 +64,11 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Gone(AppError):
+    status_code = 410
+    code = "gone"
+
+
 class PreconditionFailed(AppError):
     status_code = 412
     code = "precondition_failed"
@@ -106,6 +111,7 @@ ERR_401 = _resp(401, "Not signed in, or the API key is unknown or revoked")
 ERR_403 = _resp(403, "The caller's role does not allow this")
 ERR_404 = _resp(404, "Not found in this workspace")
 ERR_409 = _resp(409, "Conflicts with the current state")
+ERR_410 = _resp(410, "No longer usable: expired, revoked or already used")
 ERR_412 = _resp(412, "The record changed since the given version (If-Match)")
 ERR_422 = _resp(422, "Validation failed; `fields` names each problem")
 ERR_413 = _resp(413, "The file is larger than the upload limit")

@@ -20,8 +20,10 @@ from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
 from loadbay.core import clients
+from loadbay.core.docs import install_docs
+from loadbay.core.headers import SecurityHeadersMiddleware
 from loadbay.core.logging import configure_logging
-from loadbay.core.metrics import metrics_middleware
+from loadbay.core.metrics import check_scrape, metrics_middleware
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
 from loadbay.worker.backend import make_backend
@@ -172,7 +174,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
         "Every error body is `{error, detail, fields}`.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -186,14 +188,18 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
     # The web app's scripts and the larger JSON bodies go compressed (a third of the bytes);
     # server-sent events are left alone by the middleware.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: error answers and static files carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(api_router)
     clients.install(app)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> PlainTextResponse:
+    async def metrics(request: Request) -> PlainTextResponse:
+        check_scrape(request, token=settings.metrics_token, public=settings.metrics_public)
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     dist = _static_dir(settings)
+    install_docs(app, dist)
     if dist is not None:
         install_spa(app, dist)
     return app

@@ -3,6 +3,7 @@
 from loadbay.auth.models import ApiKey, AuthSession, LoginFailure, User
 from loadbay.db import Base
 from loadbay.imports.models import ImportChunk, ImportSession, SavedMapping, StagedRow
+from loadbay.invitations.models import Invitation
 from loadbay.records.models import Record
 from loadbay.schema.models import Entity, FieldDef
 from loadbay.workspaces.models import Membership, Workspace
@@ -15,6 +16,7 @@ __all__ = [
     "FieldDef",
     "ImportChunk",
     "ImportSession",
+    "Invitation",
     "LoginFailure",
     "Membership",
     "Record",

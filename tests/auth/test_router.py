@@ -28,17 +28,6 @@ async def test_wrong_password_and_unknown_user_look_the_same(client, ws):
     assert a.json()["error"] == "invalid_credentials"
 
 
-async def test_login_is_rate_limited(client, ws, settings):
-    for _ in range(settings.login_max_failures):
-        assert (await login(client, ws.editor.email, "nope")).status_code == 401
-    r = await login(client, ws.editor.email)
-    assert r.status_code == 429
-    assert int(r.headers["retry-after"]) > 0
-    assert r.json()["error"] == "too_many_requests"
-    # Another account is not affected.
-    assert (await login(client, ws.viewer.email)).status_code == 200
-
-
 async def test_logout_ends_the_session(client, ws):
     await login(client, ws.admin.email)
     assert (await client.get("/api/v1/auth/me")).status_code == 200
@@ -100,12 +89,6 @@ async def test_tampered_api_key_is_refused(client, ws):
     assert r.status_code == 401
     r = await client.get(url(ws.id, "/entities"), headers={"Authorization": "Basic abc"})
     assert r.status_code == 401
-
-
-async def test_key_cannot_outrank_its_creator(client, ws):
-    await login(client, ws.editor.email)
-    r = await client.post(url(ws.id, "/api-keys"), json={"name": "x", "role": "admin"})
-    assert r.status_code == 403  # only admins manage keys at all
 
 
 async def test_api_key_cannot_reach_another_workspace(client, ws, other_ws):

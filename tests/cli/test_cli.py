@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.fixtures.database import empty_database
-from tests.fixtures.server import live_server
+from tests.fixtures.server import ADMIN_EMAIL, ADMIN_PASSWORD, live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,6 +113,37 @@ def test_schema_users_and_keys_through_a_live_server(cli: Cli, tmp_path: Path) -
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert r.status_code == 201, r.text
+
+            # Who may create workspaces: instance administrators, which the command line names.
+            def create_workspace(email: str, password: str) -> int:
+                with httpx.Client(base_url=server.url) as s:
+                    assert s.post(
+                        "/api/v1/auth/login", json={"email": email, "password": password}
+                    ).is_success
+                    return s.post("/api/v1/workspaces", json={"name": f"of {email}"}).status_code
+
+            assert create_workspace(ADMIN_EMAIL, ADMIN_PASSWORD) == 201  # the first admin is one
+            assert create_workspace("viewer@example.test", "viewer password 1") == 403
+            assert (
+                "is now an instance administrator"
+                in cli("users", "instance-admin", "--email", "Viewer@example.test").stdout
+            )
+            assert create_workspace("viewer@example.test", "viewer password 1") == 201
+            cli("users", "instance-admin", "--email", "viewer@example.test", "--revoke")
+            assert create_workspace("viewer@example.test", "viewer password 1") == 403
+            out = cli(
+                "users",
+                "create",
+                "--email",
+                "ops@example.test",
+                "--instance-admin",
+                LOADBAY_NEW_USER_PASSWORD="ops password 1",
+            )
+            assert "ops@example.test created, instance administrator" in out.stdout
+            assert create_workspace("ops@example.test", "ops password 1") == 201
+            missing = cli("users", "instance-admin", "--email", "nobody@example.test", ok=False)
+            assert missing.returncode == 2
+            assert "No user with email nobody@example.test" in missing.stderr
 
 
 @pytest.mark.slow

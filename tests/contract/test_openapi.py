@@ -10,7 +10,15 @@ from loadbay.openapi import contract, render
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = {"get", "post", "put", "patch", "delete"}
-PUBLIC = {"meta-health", "auth-login", "auth-logout"}
+# Anyone may call these: signing in, and the invitation link (its token is the key).
+PUBLIC = {
+    "meta-health",
+    "auth-login",
+    "auth-logout",
+    "invitations-preview",
+    "invitations-register",
+    "invitations-accept",
+}
 
 
 def operations() -> list[tuple[str, str, dict[str, Any]]]:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loadbay.db import Base, UTCDateTime, utcnow
@@ -14,6 +14,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # May create workspaces (when LOADBAY_WORKSPACE_CREATORS=instance_admins): the first admin and
+    # whoever the command line names.
+    is_instance_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -38,17 +41,21 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The user whose current rights bound the key's; NULL for keys the command line made (the
+    # operator's). A key goes with its creator's account: a NULL here must never mean "was a user's".
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginFailure(Base):
-    """Failed sign-ins, counted per email over a window (shared by every API process)."""
+    """Failed sign-ins, counted per client address and per address+email over a window (shared by
+    every API process)."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), index=True, server_default="")
     email: Mapped[str] = mapped_column(String(320), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

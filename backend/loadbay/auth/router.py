@@ -3,10 +3,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from loadbay.auth import service
-from loadbay.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, LoginRequest, Me, UserRead
-from loadbay.deps import SESSION_COOKIE, AdminActor, DbSession, PrincipalDep, SettingsDep
+from loadbay.auth.me import me_of
+from loadbay.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, LoginRequest, Me
+from loadbay.core.actor import Principal
+from loadbay.deps import (
+    SESSION_COOKIE,
+    AdminActor,
+    ClientAddress,
+    DbSession,
+    PrincipalDep,
+    SettingsDep,
+    set_session_cookie,
+)
 from loadbay.errors import COMMON_ERRORS, ERR_400, ERR_401, ERR_422, ERR_429
-from loadbay.workspaces import service as workspace_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 keys_router = APIRouter(
@@ -14,36 +23,19 @@ keys_router = APIRouter(
 )
 
 
-async def _me(session: DbSession, principal: PrincipalDep) -> Me:
-    from loadbay.auth.models import User
-
-    user = await session.get(User, principal.user_id) if principal.user_id else None
-    workspaces = await workspace_service.list_for(session, principal=principal)
-    return Me(
-        user=UserRead.model_validate(user) if user else None,
-        workspaces=[w.__dict__ for w in workspaces],
-    )
-
-
 KeyId = Annotated[int, Path(description="API key id.", ge=1, le=2**31 - 1)]
 
 
 @router.post("/login", operation_id="auth-login", responses={**ERR_400, **ERR_401, **ERR_422, **ERR_429})
-async def login(body: LoginRequest, response: Response, session: DbSession, settings: SettingsDep) -> Me:
-    """Sign in with email and password; sets the session cookie."""
-    user, token = await service.login(session, email=body.email, password=body.password, settings=settings)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_ttl_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
+async def login(
+    body: LoginRequest, response: Response, session: DbSession, settings: SettingsDep, client: ClientAddress
+) -> Me:
+    """Sign in with email and password; sets the session cookie (throttled per address and email)."""
+    user, token = await service.login(
+        session, email=body.email, password=body.password, client=client, settings=settings
     )
-    from loadbay.core.actor import Principal
-
-    return await _me(session, Principal(user_id=user.id))
+    set_session_cookie(response, token, settings)
+    return await me_of(session, Principal(user_id=user.id))
 
 
 @router.post("/logout", operation_id="auth-logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -58,7 +50,7 @@ async def logout(request: Request, response: Response, session: DbSession) -> No
 @router.get("/me", operation_id="auth-me", responses=ERR_401)
 async def me(session: DbSession, principal: PrincipalDep) -> Me:
     """The caller and the workspaces it can use."""
-    return await _me(session, principal)
+    return await me_of(session, principal)
 
 
 @keys_router.get("", operation_id="api-keys-list")

@@ -1,51 +1,59 @@
 """Sign-in, sessions, users and API keys."""
 
-import math
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loadbay.auth import repository
-from loadbay.auth.models import ApiKey, AuthSession, LoginFailure, User
+from loadbay.auth import repository, throttle
+from loadbay.auth.models import ApiKey, AuthSession, User
 from loadbay.config import Settings
 from loadbay.core.actor import Actor, Principal, Role
 from loadbay.core.security import hash_password, new_token, token_hash, verify_password
 from loadbay.db import utcnow
-from loadbay.errors import Conflict, NotFound, TooManyRequests, Unauthorized
+from loadbay.errors import Conflict, NotFound, Unauthorized
 
 API_KEY_PREFIX = "lb_"
 
 
-async def login(session: AsyncSession, *, email: str, password: str, settings: Settings) -> tuple[User, str]:
-    """Check the credentials; return the user and a new session token (for the cookie)."""
+async def verify_credentials(
+    session: AsyncSession, *, email: str, password: str, client: str, settings: Settings
+) -> User:
+    """The active user with this email and password, throttled per client address and email."""
     email = email.strip().lower()
     now = utcnow()
-    window = timedelta(seconds=settings.login_window_seconds)
-    failures, oldest = await repository.recent_failures(session, email, now - window)
-    if failures >= settings.login_max_failures:
-        retry = math.ceil(((oldest or now) + window - now).total_seconds()) if oldest else 60
-        raise TooManyRequests(
-            "Too many failed sign-ins for this account; try again later.",
-            headers={"Retry-After": str(max(retry, 1))},
-        )
+    await throttle.check(session, client=client, email=email, settings=settings, now=now)
     user = await repository.user_by_email(session, email)
-    ok = verify_password(password, user.password_hash if user else None)
+    # Argon2 is slow on purpose: off the event loop.
+    ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
-        session.add(LoginFailure(email=email, at=now))
-        await session.flush()
+        await throttle.record_failure(session, client=client, email=email, now=now)
         raise Unauthorized("Wrong email or password.", code="invalid_credentials", keep_changes=True)
-    await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    await throttle.clear(session, client=client, email=email)
+    return user
+
+
+async def start_session(session: AsyncSession, *, user: User, settings: Settings) -> str:
+    """A new web session for the user; returns its token (for the cookie), of which we keep the hash."""
     token = new_token()
     session.add(
         AuthSession(
             token_hash=token_hash(token),
             user_id=user.id,
-            expires_at=now + timedelta(hours=settings.session_ttl_hours),
+            expires_at=utcnow() + timedelta(hours=settings.session_ttl_hours),
         )
     )
     await session.flush()
-    return user, token
+    return token
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str, client: str, settings: Settings
+) -> tuple[User, str]:
+    """Check the credentials; return the user and a new session token (for the cookie)."""
+    user = await verify_credentials(session, email=email, password=password, client=client, settings=settings)
+    return user, await start_session(session, user=user, settings=settings)
 
 
 async def logout(session: AsyncSession, *, token: str) -> None:
@@ -65,17 +73,33 @@ async def principal_from_api_key(session: AsyncSession, token: str) -> Principal
     key = await repository.api_key_by_prefix(session, prefix)
     if key is None or key.revoked_at is not None or key.token_hash != token_hash(token):
         return None
+    role = Role(key.role)
+    if key.created_by_id is not None:
+        # A key never does more than its creator can do now; a removed or deactivated creator's key
+        # does nothing. Keys without a creator were made on the command line: the operator's.
+        current = await repository.creator_role(session, key.created_by_id, key.workspace_id)
+        if current is None:
+            return None
+        role = min(role, Role(current), key=lambda r: r.rank)
     key.last_used_at = utcnow()
     return Principal(
-        user_id=None, api_key_id=key.id, api_key_workspace_id=key.workspace_id, api_key_role=Role(key.role)
+        user_id=None,
+        api_key_id=key.id,
+        api_key_workspace_id=key.workspace_id,
+        api_key_role=role,
+        api_key_creator_id=key.created_by_id,
     )
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, name: str = "") -> User:
+async def create_user(
+    session: AsyncSession, *, email: str, password: str, name: str = "", instance_admin: bool = False
+) -> User:
     email = email.strip().lower()
     if await repository.user_by_email(session, email):
         raise Conflict(f"A user with email {email} already exists.", code="user_exists")
-    user = User(email=email, name=name, password_hash=hash_password(password))
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), is_instance_admin=instance_admin
+    )
     session.add(user)
     await session.flush()
     return user
@@ -90,6 +114,15 @@ async def set_password(session: AsyncSession, *, email: str, password: str) -> U
     return user
 
 
+async def set_instance_admin(session: AsyncSession, *, email: str, instance_admin: bool) -> User:
+    user = await repository.user_by_email(session, email.strip())
+    if user is None:
+        raise NotFound(f"No user with email {email.strip().lower()}.")
+    user.is_instance_admin = instance_admin
+    await session.flush()
+    return user
+
+
 async def create_api_key(session: AsyncSession, *, actor: Actor, name: str, role: Role) -> tuple[ApiKey, str]:
     if not actor.role.allows(role):
         raise Conflict("An API key cannot have a higher role than its creator.", code="role_too_high")
@@ -101,7 +134,8 @@ async def create_api_key(session: AsyncSession, *, actor: Actor, name: str, role
         role=role.value,
         prefix=prefix,
         token_hash=token_hash(token),
-        created_by_id=actor.user_id,
+        # A key made with a key answers to the same person as the key that made it.
+        created_by_id=actor.user_id if actor.user_id is not None else actor.principal.api_key_creator_id,
     )
     session.add(key)
     await session.flush()

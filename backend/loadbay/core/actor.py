@@ -25,6 +25,8 @@ class Principal:
     api_key_id: int | None = None
     api_key_workspace_id: int | None = None
     api_key_role: Role | None = None
+    # The user an API key answers to (None: the operator's key, made on the command line).
+    api_key_creator_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,12 @@ def record_links() -> dict[int | str, dict[str, Any]]:
     )
 
 
-def member_links() -> dict[int | str, dict[str, Any]]:
-    p = {"workspace_id": WS, "user_id": "$response.body#/user_id"}
+def invitation_links() -> dict[int | str, dict[str, Any]]:
+    own = {"workspace_id": WS, "invitation_id": "$response.body#/id"}
+    public = {"token": "$response.body#/token"}
     return links(
-        201, "The new member", UpdateMember=("members-update", p), RemoveMember=("members-remove", p)
+        201,
+        "The invitation, with its link (shown once)",
+        RevokeInvitation=("invitations-revoke", own),
+        PreviewInvitation=("invitations-preview", public),
     )

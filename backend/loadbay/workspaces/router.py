@@ -3,11 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from loadbay.auth.schemas import WorkspaceRead
-from loadbay.core.links import member_links
-from loadbay.deps import AdminActor, DbSession, PrincipalDep, UserPrincipal, ViewerActor
+from loadbay.deps import AdminActor, DbSession, PrincipalDep, SettingsDep, UserPrincipal, ViewerActor
 from loadbay.errors import COMMON_ERRORS, ERR_409
 from loadbay.workspaces import service
-from loadbay.workspaces.schemas import MemberAdd, MemberRead, MemberUpdate, WorkspaceCreate, WorkspaceUpdate
+from loadbay.workspaces.schemas import MemberRead, MemberUpdate, WorkspaceCreate, WorkspaceUpdate
 
 router = APIRouter(prefix="/workspaces", tags=["workspaces"], responses=COMMON_ERRORS)
 
@@ -23,13 +22,14 @@ async def list_workspaces(session: DbSession, principal: PrincipalDep) -> list[W
 
 @router.post("", operation_id="workspaces-create", status_code=status.HTTP_201_CREATED)
 async def create_workspace(
-    body: WorkspaceCreate, session: DbSession, principal: UserPrincipal
+    body: WorkspaceCreate, session: DbSession, principal: UserPrincipal, settings: SettingsDep
 ) -> WorkspaceRead:
-    """Create a workspace; the caller becomes its admin."""
+    """Create a workspace; the caller becomes its admin (instance administrators only, by default)."""
     assert principal.user_id is not None
-    return WorkspaceRead.model_validate(
-        await service.create(session, name=body.name, owner_id=principal.user_id)
+    view = await service.create_by_user(
+        session, user_id=principal.user_id, name=body.name, creators=settings.workspace_creators
     )
+    return WorkspaceRead.model_validate(view)
 
 
 @router.get("/{workspace_id}", operation_id="workspaces-get")
@@ -48,25 +48,6 @@ async def update_workspace(body: WorkspaceUpdate, session: DbSession, actor: Adm
 async def list_members(session: DbSession, actor: ViewerActor) -> list[MemberRead]:
     """Members of the workspace and their roles."""
     return [MemberRead.model_validate(m) for m in await service.list_members(session, actor=actor)]
-
-
-@router.post(
-    "/{workspace_id}/members",
-    operation_id="members-add",
-    status_code=status.HTTP_201_CREATED,
-    responses={**ERR_409, **member_links()},
-)
-async def add_member(body: MemberAdd, session: DbSession, actor: AdminActor) -> MemberRead:
-    """Add a user to the workspace (creating the account when a password is given)."""
-    m = await service.add_member(
-        session,
-        workspace_id=actor.workspace_id,
-        email=body.email,
-        role=body.role,
-        name=body.name,
-        password=body.password,
-    )
-    return MemberRead.model_validate(m)
 
 
 @router.patch("/{workspace_id}/members/{user_id}", operation_id="members-update", responses=ERR_409)

@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loadbay.auth import repository as auth_repo
-from loadbay.auth import service as auth_service
-from loadbay.auth.models import User
+from loadbay.auth.models import ApiKey, User
 from loadbay.core.actor import Actor, Principal, Role
-from loadbay.errors import Conflict, NotFound
+from loadbay.db import utcnow
+from loadbay.errors import Conflict, Forbidden, NotFound
 from loadbay.workspaces import repository
 from loadbay.workspaces.models import Membership, Workspace
 
@@ -51,6 +51,18 @@ async def resolve_actor(session: AsyncSession, *, principal: Principal, workspac
     raise NotFound(f"Workspace {workspace_id} not found.")
 
 
+async def create_by_user(session: AsyncSession, *, user_id: int, name: str, creators: str) -> WorkspaceView:
+    """A signed-in user creates a workspace and becomes its admin, if the instance lets them."""
+    user = await session.get(User, user_id)
+    if user is None or (creators != "anyone" and not user.is_instance_admin):
+        raise Forbidden(
+            "Only instance administrators may create workspaces here; ask one to create it "
+            "(`loadbay users instance-admin`).",
+            code="instance_admin_required",
+        )
+    return await create(session, name=name, owner_id=user_id)
+
+
 async def create(session: AsyncSession, *, name: str, owner_id: int) -> WorkspaceView:
     ws = Workspace(name=name)
     session.add(ws)
@@ -80,23 +92,13 @@ async def list_members(session: AsyncSession, *, actor: Actor) -> list[MemberVie
     return [_member(m, u) for m, u in await repository.members(session, actor.workspace_id)]
 
 
-async def add_member(
-    session: AsyncSession,
-    *,
-    workspace_id: int,
-    email: str,
-    role: Role,
-    name: str = "",
-    password: str | None = None,
-) -> MemberView:
-    user = await auth_repo.user_by_email(session, email.strip())
-    if user is None:
-        if password is None:
-            raise NotFound(
-                f"No user with email {email.strip().lower()}; give a password to create the account.",
-                code="user_not_found",
-            )
-        user = await auth_service.create_user(session, email=email, password=password, name=name)
+async def is_member(session: AsyncSession, *, workspace_id: int, user_id: int) -> bool:
+    return await repository.membership(session, workspace_id, user_id) is not None
+
+
+async def add_membership(session: AsyncSession, *, workspace_id: int, user: User, role: Role) -> MemberView:
+    """Make an account a member: for an accepted invitation, or the operator's command line. Never
+    an admin's call on someone else's account (that is what invitations are for)."""
     if await repository.membership(session, workspace_id, user.id):
         raise Conflict(f"{user.email} is already a member of this workspace.", code="already_member")
     m = Membership(workspace_id=workspace_id, user_id=user.id, role=role.value)
@@ -128,4 +130,11 @@ async def remove_member(session: AsyncSession, *, actor: Actor, user_id: int) ->
         raise NotFound(f"User {user_id} is not a member of this workspace.")
     await _guard_last_admin(session, m)
     await session.delete(m)
+    # Their keys stop at once (they would anyway, creator gone) and stay stopped if they come back.
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.workspace_id == actor.workspace_id, ApiKey.created_by_id == user_id)
+        .where(ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     await session.flush()

@@ -36,14 +36,15 @@ const REQUEST_TIMEOUT_MS = 60_000;
 type UnauthorizedHandler = () => void;
 let onUnauthorized: UnauthorizedHandler | null = null;
 
-/** What to do when any call (but the sign-in itself) answers 401: the app sends the user to the login page. */
+/** What to do when any call (but signing in, here or through an invitation) answers 401: the app sends the user to the login page. */
 export function setUnauthorizedHandler(handler: UnauthorizedHandler | null): void {
   onUnauthorized = handler;
 }
 
 const unauthorized: Middleware = {
   onResponse({ request, response }) {
-    if (response.status === 401 && !new URL(request.url).pathname.endsWith("/auth/login")) {
+    const path = new URL(request.url).pathname;
+    if (response.status === 401 && !path.endsWith("/auth/login") && !path.startsWith("/api/v1/invitations/")) {
       onUnauthorized?.();
     }
     return undefined;

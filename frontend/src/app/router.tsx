@@ -97,8 +97,8 @@ function NoWorkspace() {
     <Center mih="100dvh" p="md">
       <Stack align="center" gap="md">
         <EmptyState title="No workspace yet">
-          Your account is not a member of any workspace. Ask an administrator to add you, or create one
-          through the API.
+          Your account is not a member of any workspace. Ask a workspace admin for an invitation link, or an
+          instance administrator to create a workspace for you.
         </EmptyState>
         <UserMenu onSignedOut={() => void navigate({ to: "/login", search: {} })} />
       </Stack>
@@ -172,10 +172,32 @@ const importRoute = createRoute({
   errorComponent: RouteError,
 });
 
+const membersRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "members",
+  component: lazyRouteComponent(() => import("../features/members/members-page")),
+  pendingComponent: PagePending,
+  errorComponent: RouteError,
+});
+
+// Opened by whoever holds an invitation link, signed in or not.
+const acceptInvitationRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "invite/$token",
+  component: lazyRouteComponent(() => import("../features/members/accept-invitation-page")),
+  pendingComponent: () => (
+    <Center mih="100dvh">
+      <Skeleton height={240} width={400} />
+    </Center>
+  ),
+  errorComponent: RouteError,
+});
+
 const routeTree = rootRoute.addChildren([
   loginRoute,
   indexRoute,
-  workspaceRoute.addChildren([entityListRoute, recordsRoute, importsRoute, newImportRoute, importRoute]),
+  acceptInvitationRoute,
+  workspaceRoute.addChildren([entityListRoute, recordsRoute, importsRoute, newImportRoute, importRoute, membersRoute]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {
@@ -191,7 +213,7 @@ export function createAppRouter(queryClient: QueryClient) {
   // then back to where they were. Route loads handle their own 401 in `requireSignIn`.
   setUnauthorizedHandler(() => {
     const { location, status } = router.state;
-    if (status === "pending" || location.pathname === "/login") return;
+    if (status === "pending" || location.pathname === "/login" || location.pathname.startsWith("/invite/")) return;
     queryClient.clear();
     void router.navigate({ to: "/login", search: { next: location.href }, replace: true });
   });

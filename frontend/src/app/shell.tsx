@@ -21,6 +21,7 @@ export function Shell() {
 
   const workspaces = useQuery(workspacesQuery());
   const unknown = workspaces.isSuccess && !workspaces.data.some((w) => w.id === workspaceId);
+  const isAdmin = workspaces.data?.find((w) => w.id === workspaceId)?.role === "admin";
 
   useEffect(() => {
     if (workspaces.isSuccess && !unknown) rememberWorkspace(workspaceId);
@@ -63,6 +64,13 @@ export function Shell() {
           </Text>
           {!unknown && <EntityNav workspaceId={workspaceId} onNavigate={nav.close} />}
         </AppShell.Section>
+        {isAdmin && (
+          <AppShell.Section>
+            <Stack gap={2} component="nav" aria-label="Workspace" mt="sm">
+              <NavLinkLink to="/w/$workspaceId/members" params={{ workspaceId }} label="Members" onClick={nav.close} />
+            </Stack>
+          </AppShell.Section>
+        )}
       </AppShell.Navbar>
       <AppShell.Main>
         {unknown ? (
