@@ -37,9 +37,12 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
+    # A periodic job's id is its cron name and the time it is due: named after the queue, so that
+    # deployments sharing one Redis do not take each other's runs for their own.
     crons = [
         cron(
             JOBS[name],  # type: ignore[arg-type]  # arq types jobs as its own coroutine protocol
+            name=f"{settings.queue_name}:{name}",
             minute={0} if every >= 3600 else None,
             second=set(range(0, 60, every)) if every < 60 else 0,
             run_at_startup=True,
