@@ -103,10 +103,9 @@ async def test_a_worker_killed_after_taking_a_chunk_job_and_before_its_transacti
         imp, stats = await st.commit_products(tmp_path, "taken-1")
         lost = await _stalled(st, "w-a", "UPDATE import_chunks")
         # The moment of the fault: arq has marked the job in progress; nothing of it is committed.
-        job_id = f"chunk:{await _file_id(st, imp['id'])}:{lost}:1"
         queue = redis.Redis.from_url(REDIS_URL)
         try:
-            assert queue.exists(f"arq:in-progress:{job_id}")
+            assert queue.keys(f"arq:in-progress:chunk:{await _file_id(st, imp['id'])}:{lost}:*")
         finally:
             queue.close()
         _kill(st, first, "w-a")

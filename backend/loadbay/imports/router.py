@@ -328,7 +328,22 @@ async def dry_run(import_id: ImportId, body: CommitOptions, session: DbSession, 
     return DryRun(**await service.dry_run(session, actor=actor, import_id=import_id, options=body))
 
 
-@router.post("/{import_id}/commit", operation_id="imports-commit", status_code=202, responses=ERR_409)
+COMMIT_REPLAY = (
+    "Commit the valid rows in chunks, in the background; follow it with progress or events.\n\n"
+    "The same `Idempotency-Key` with the same body is a replay: it starts nothing and answers with the "
+    "first answer (the import as it was when its commit started), the same on every replay whatever the "
+    "commit has done since, with `Idempotent-Replayed: true`. The same key with another body is 409 "
+    "`idempotency_key_reused`."
+)
+
+
+@router.post(
+    "/{import_id}/commit",
+    operation_id="imports-commit",
+    status_code=202,
+    responses=ERR_409,
+    description=COMMIT_REPLAY,
+)
 async def commit(
     import_id: ImportId,
     body: CommitOptions,
@@ -343,13 +358,7 @@ async def commit(
         ),
     ] = None,
 ) -> ImportRead:
-    """Commit the valid rows in chunks, in the background; follow it with progress or events.
-
-    The same `Idempotency-Key` with the same body is a replay: it starts nothing and answers, on every
-    replay and whatever the commit has done since, with the first answer again (the import as it was
-    when its commit started), with `Idempotent-Replayed: true`. The same key with another body is 409
-    `idempotency_key_reused`.
-    """
+    """Commit the valid rows in chunks, in the background; follow it with progress or events."""
     answer, replayed = await service.commit(
         session,
         actor=actor,
