@@ -225,11 +225,13 @@ class Chaos:
                     return
                 ev.fired_at, ev.chunks_done = time.monotonic(), n_done
                 proc = self.procs[ev.target]
-                proc.hit(ev.sig)
+                ev.stopped_in = proc.hit(ev.sig)
                 time.sleep(ev.pause)
+                t0 = time.monotonic()
                 proc.start()
                 if ev.target == "api":
                     self.wait_up()
+                ev.back_in = time.monotonic() - t0
         except Broken as e:
             self.findings.append(str(e))
         except Exception as e:  # reported, not swallowed: the round fails on it
@@ -281,6 +283,12 @@ class Chaos:
         if self.findings:
             raise Broken("; ".join(self.findings))
         seconds = time.monotonic() - t0
+        [(took,)] = self.sql(
+            "SELECT " + ("extract(epoch FROM finished_at - commit_started_at)" if self.plain_pg else
+                         "(julianday(finished_at) - julianday(commit_started_at)) * 86400")
+            + " FROM import_sessions WHERE id = ?",
+            imp["id"],
+        )  # fmt: skip
         model["records"] += stats["expected_products"]
         t_check = time.monotonic()
         self.check(imp["id"], end, stats, model, key, first.json())
@@ -289,6 +297,7 @@ class Chaos:
             "round": n,
             "rows": rows,
             "seconds": round(seconds, 1),
+            "commit_seconds": round(float(took), 1),
             "staging_seconds": round(t_stage, 1),
             "check_seconds": round(time.monotonic() - t_check, 1),
             "events": [e.describe() for e in events],
