@@ -329,7 +329,7 @@ async def dry_run(import_id: ImportId, body: CommitOptions, session: DbSession, 
 
 
 COMMIT_REPLAY = (
-    "Commit the valid rows in chunks, in the background; follow it with progress or events.\n\n"
+    "Commit the valid rows in chunks, in the background; follow it with progress or events. "
     "The same `Idempotency-Key` with the same body is a replay: it starts nothing and answers with the "
     "first answer (the import as it was when its commit started), the same on every replay whatever the "
     "commit has done since, with `Idempotent-Replayed: true`. The same key with another body is 409 "
