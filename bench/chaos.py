@@ -105,9 +105,15 @@ class Event:
     pause: float
     fired_at: float | None = None
     chunks_done: int | None = None
+    stopped_in: float = 0.0
+    back_in: float = 0.0
 
     def describe(self) -> str:
-        where = f"{self.chunks_done} chunks done" if self.fired_at is not None else "not reached"
+        where = (
+            f"{self.chunks_done} chunks done; stopped in {self.stopped_in:.1f}s, back in {self.back_in:.1f}s"
+            if self.fired_at is not None
+            else "not reached"
+        )
         return (
             f"{signal.Signals(self.sig).name} {self.target} at {self.share:.0%}+{self.delay:.2f}s ({where})"
         )
