@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what it needs.
-.PHONY: run test openapi client lint format help
+.PHONY: run test openapi client lint format chaos help
 .DEFAULT_GOAL := help
 
 run: ## Install, build the web app, serve on http://127.0.0.1:8000 (SQLite, in-process jobs, demo schema)
@@ -17,6 +17,9 @@ client: openapi ## Regenerate the TypeScript client from openapi.yaml
 format: ## Format the backend code
 	uv run ruff format backend tests migrations bench
 	uv run ruff check --fix backend tests migrations bench
+
+chaos: ## Kill workers and the API at random moments during commits for MINUTES (10), check every invariant
+	nice uv run python bench/chaos.py --minutes $(or $(MINUTES),10) $(if $(SEED),--seed $(SEED)) $(ARGS)
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'

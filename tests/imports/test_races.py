@@ -255,3 +255,35 @@ async def test_a_burst_of_uploads_is_told_to_come_back_later(catalog, tmp_path):
     assert r.status_code == 200, r.text
     uploads = live.settings.data_dir / "uploads"
     assert not [p.name for p in uploads.iterdir() if p.name.startswith("receiving-")]
+
+
+async def test_a_replayed_commit_gets_the_first_answer_every_time(small_chunks, tmp_path):
+    live = small_chunks
+    path = tmp_path / "p.csv"
+    generate(path, 150, dup_rate=0, bad_rate=0)
+    imp = await _staged(live, path)
+    url = live.url(f"/imports/{imp['id']}/commit")
+    key = {**live.editor, "Idempotency-Key": "first-answer"}
+    first = await live.client.post(url, json={"on_existing": "merge"}, headers=key)
+    assert first.status_code == 202, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    assert first.json()["status"] == "committing"
+
+    during = await live.client.post(url, json={"on_existing": "merge"}, headers=key)
+    done = await wait_for(live, imp["id"], set(FINISHED))
+    assert done["status"] == "completed", done
+    ledger = await _ledger(live, imp["id"])
+    # After the end as during the commit: the first answer, not the import as it is now.
+    replays = [during]
+    for _ in range(2):
+        replays.append(await live.client.post(url, json={"on_existing": "merge"}, headers=key))
+    for replay in replays:
+        assert replay.status_code == 202, replay.text
+        assert replay.headers["Idempotent-Replayed"] == "true"
+        assert replay.json() == first.json()
+    other = await live.client.post(url, json={"on_existing": "skip"}, headers=key)
+    assert other.status_code == 409
+    assert other.json()["error"] == "idempotency_key_reused"
+    assert await _ledger(live, imp["id"]) == ledger
+    assert await record_count(live) == 150
+    await check_invariants(live, done, 150)

@@ -1,4 +1,4 @@
-"""Import jobs: stage a file, commit its chunks, and sweep up work whose job went missing.
+"""Import jobs: stage a file, plan a commit and commit its chunks (the sweeper is in recovery.py).
 
 Every job takes ids only, re-reads its rows, and is safe to run twice: the database says what is
 left to do (session status, chunk ledger), never the queue.
@@ -9,19 +9,17 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loadbay.config import Settings
 from loadbay.db import utcnow
 from loadbay.imports import commit as commit_mod
-from loadbay.imports import parallel, storage
+from loadbay.imports import parallel, recovery, storage
 from loadbay.imports import stage as stage_mod
 from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus, RowStatus
 from loadbay.imports.readers import reader_for
@@ -29,7 +27,7 @@ from loadbay.imports.readers.base import Batch, FileInfo, ReadError, ReadOptions
 from loadbay.imports.readers.csv_reader import SplitMismatch
 from loadbay.imports.validate import StagedBatch, Validator
 from loadbay.schema.models import Entity, FieldDef
-from loadbay.worker.backend import defer, job_session
+from loadbay.worker.backend import job_session
 
 log = structlog.get_logger()
 
@@ -37,11 +35,7 @@ STAGE_BATCH = 20_000
 CHUNK_ATTEMPTS = 5
 
 
-def _settings(ctx: dict[str, Any]) -> Settings:
-    from loadbay.config import get_settings
-
-    s: Settings | None = ctx.get("settings")
-    return s or get_settings()
+_settings = recovery.settings_of
 
 
 async def _entity_and_fields(session: AsyncSession, entity_id: int) -> tuple[Entity, list[FieldDef]]:
@@ -323,24 +317,26 @@ async def commit_import(ctx: dict[str, Any], session_id: int) -> str:
             for no, (lo, hi, rows) in enumerate(plan):
                 session.add(ImportChunk(session_id=session_id, chunk_no=no, row_lo=lo, row_hi=hi, rows=rows))
             await session.flush()
-        imp.heartbeat_at = utcnow()
-        pending = (
-            await session.execute(
-                select(ImportChunk.chunk_no, ImportChunk.attempts).where(
-                    ImportChunk.session_id == session_id,
-                    ImportChunk.status.in_([ChunkStatus.pending, ChunkStatus.running]),
+        now = utcnow()
+        imp.heartbeat_at = now
+        # Chunks not sent since they were planned or set to run again (a retry); the sweeper looks
+        # after the ones sent and lost.
+        pending = list(
+            (
+                await session.execute(
+                    select(ImportChunk)
+                    .where(
+                        ImportChunk.session_id == session_id,
+                        ImportChunk.status == ChunkStatus.pending,
+                        ImportChunk.heartbeat_at.is_(None),
+                    )
+                    .order_by(ImportChunk.chunk_no)
                 )
-            )
-        ).all()
-        for no, attempts in pending:
-            defer(
-                session,
-                "commit_chunk",
-                job_id=f"chunk:{imp.file_id}:{no}:{attempts}",
-                session_id=session_id,
-                chunk_no=no,
-            )
-        if not pending:
+            ).scalars()
+        )
+        for chunk in pending:
+            recovery.send_chunk(session, imp.file_id, chunk, now)
+        if not await _open_chunks(session, session_id):
             await finish(session, imp)
     return f"{len(pending)} chunks sent"
 
@@ -360,11 +356,12 @@ async def commit_chunk(ctx: dict[str, Any], session_id: int, chunk_no: int) -> s
 
 async def _commit_chunk_once(ctx: dict[str, Any], session_id: int, chunk_no: int) -> str:
     async with job_session(ctx) as session:
-        chunk = await session.get(ImportChunk, (session_id, chunk_no))
+        # Taking the chunk: locked, so that a run applying it now is waited for and then seen done.
+        chunk = await session.get(ImportChunk, (session_id, chunk_no), with_for_update=True)
         if chunk is None or chunk.status not in (ChunkStatus.pending, ChunkStatus.running):
             return "nothing to do"
         chunk.attempts += 1
-        chunk.started_at = utcnow()
+        chunk.started_at = chunk.heartbeat_at = utcnow()
         chunk.status = ChunkStatus.running
     async with job_session(ctx) as session:
         # The ledger row is locked for the whole transaction: a second run of this chunk waits,
@@ -410,19 +407,22 @@ async def _maybe_finish(session: AsyncSession, session_id: int) -> None:
     imp = await session.get(ImportSession, session_id, with_for_update=True, populate_existing=True)
     if imp is None:
         return
-    open_chunks = (
-        await session.execute(
-            select(func.count())
-            .select_from(ImportChunk)
-            .where(
-                ImportChunk.session_id == session_id,
-                ImportChunk.status.in_([ChunkStatus.pending, ChunkStatus.running]),
-            )
-        )
-    ).scalar_one()
-    imp.heartbeat_at = utcnow()
-    if open_chunks == 0 and imp.status in (ImportStatus.committing, ImportStatus.cancelled):
+    if imp.status in (ImportStatus.committing, ImportStatus.cancelled) and not await _open_chunks(
+        session, session_id
+    ):
         await finish(session, imp)
+
+
+async def _open_chunks(session: AsyncSession, session_id: int) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count())
+                .select_from(ImportChunk)
+                .where(ImportChunk.session_id == session_id, ImportChunk.status.in_(recovery.OPEN))
+            )
+        ).scalar_one()
+    )
 
 
 async def finish(session: AsyncSession, imp: ImportSession) -> None:
@@ -462,52 +462,3 @@ async def finish(session: AsyncSession, imp: ImportSession) -> None:
         imp.status = ImportStatus.completed_with_errors
     else:
         imp.status = ImportStatus.completed
-
-
-# --- recovery ------------------------------------------------------------------------------------
-
-
-async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
-    """Re-send work whose job vanished (worker killed, queue restarted): the database knows what is left."""
-    now = utcnow()
-    lease = timedelta(seconds=_settings(ctx).import_lease_seconds)
-    out = {"staging": 0, "chunks": 0}
-    async with job_session(ctx) as session:
-        stale = (
-            await session.execute(
-                select(ImportSession).where(
-                    ImportSession.status.in_([ImportStatus.staging, ImportStatus.committing]),
-                    (ImportSession.heartbeat_at.is_(None)) | (ImportSession.heartbeat_at < now - lease),
-                )
-            )
-        ).scalars()
-        for imp in stale:
-            imp.heartbeat_at = now
-            if imp.status == ImportStatus.staging:
-                defer(
-                    session,
-                    "stage_import",
-                    job_id=f"stage:{imp.file_id}:sweep:{now.timestamp()}",
-                    session_id=imp.id,
-                )
-                out["staging"] += 1
-            else:
-                await session.execute(
-                    update(ImportChunk)
-                    .where(
-                        ImportChunk.session_id == imp.id,
-                        ImportChunk.status == ChunkStatus.running,
-                        ImportChunk.started_at < now - lease,
-                    )
-                    .values(status=ChunkStatus.pending)
-                )
-                defer(
-                    session,
-                    "commit_import",
-                    job_id=f"commit:{imp.file_id}:sweep:{now.timestamp()}",
-                    session_id=imp.id,
-                )
-                out["chunks"] += 1
-    if out["staging"] or out["chunks"]:
-        log.info("imports_swept", **out)
-    return out

@@ -75,6 +75,8 @@ class ImportSession(Base):
     commit_options: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     commit_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The first answer to the commit: what a replay with the same Idempotency-Key gets again.
+    commit_answer: Mapped[dict[str, Any] | None] = mapped_column(NullableJsonDoc, nullable=True)
     counts: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     # Bumped by every change to staged rows; a commit records the one it read.
@@ -84,6 +86,8 @@ class ImportSession(Base):
     staged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     commit_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The lease of the work that is not a chunk's: staging (refreshed by every batch) and the planning
+    # of a commit. Chunks have leases of their own.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -133,7 +137,10 @@ class ImportChunk(Base):
     row_hi: Mapped[int] = mapped_column(BigInteger)  # exclusive
     rows: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(12), default=ChunkStatus.pending)
+    # Runs that took the chunk (raised in its own transaction, so a run that died before it is not
+    # counted); and jobs sent for it, which names the next job: `chunk:{file_id}:{chunk_no}:{sends}`.
     attempts: Mapped[int] = mapped_column(default=0)
+    sends: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     created: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
@@ -142,6 +149,9 @@ class ImportChunk(Base):
     failed: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The chunk's lease: its last sign of life (sent, seen waiting in the queue, taken by a worker).
+    # While a worker applies it, its row is locked, which on PostgreSQL is the sign of life itself.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SavedMapping(Base):

@@ -106,6 +106,10 @@ async def _read(session: DbSession, imp: ImportSession, *, suggest: bool = True)
     )
 
 
+async def _answer(session: DbSession, imp: ImportSession) -> dict[str, Any]:
+    return (await _read(session, imp, suggest=False)).model_dump(mode="json")
+
+
 RUNNING = {ImportStatus.staging, ImportStatus.committing}
 PROFILE_COLUMN_KEYS = {"name", "index", "samples", "blank_count", "inferred_type", "confidence"}
 
@@ -338,11 +342,21 @@ async def dry_run(import_id: ImportId, body: CommitOptions, session: DbSession, 
     return DryRun(**await service.dry_run(session, actor=actor, import_id=import_id, options=body))
 
 
+COMMIT_REPLAY = (
+    "Commit the valid rows in chunks, in the background; follow it with progress or events. "
+    "The same `Idempotency-Key` with the same body is a replay: it starts nothing and answers with the "
+    "first answer (the import as it was when its commit started), the same on every replay whatever the "
+    "commit has done since, with `Idempotent-Replayed: true`. The same key with another body is 409 "
+    "`idempotency_key_reused`."
+)
+
+
 @router.post(
     "/{import_id}/commit",
     operation_id="imports-commit",
     status_code=202,
     responses={**ERR_409, **answers.COMMIT},
+    description=COMMIT_REPLAY,
 )
 async def commit(
     import_id: ImportId,
@@ -359,12 +373,17 @@ async def commit(
     ] = None,
 ) -> ImportRead:
     """Commit the valid rows in chunks, in the background; follow it with progress or events."""
-    imp, started = await service.commit(
-        session, actor=actor, import_id=import_id, options=body, idempotency_key=idempotency_key
+    answer, replayed = await service.commit(
+        session,
+        actor=actor,
+        import_id=import_id,
+        options=body,
+        idempotency_key=idempotency_key,
+        answer=lambda imp: _answer(session, imp),
     )
-    if not started:
+    if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return await _read(session, imp)
+    return ImportRead.model_validate(answer)
 
 
 @router.post("/{import_id}/cancel", operation_id="imports-cancel", responses=ERR_409)

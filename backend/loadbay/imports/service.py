@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
@@ -1144,8 +1144,13 @@ async def commit(
     import_id: int,
     options: CommitOptions,
     idempotency_key: str | None,
-) -> tuple[ImportSession, bool]:
-    """Start the commit; returns the session and whether this call started it (False: a replay)."""
+    answer: Callable[[ImportSession], Awaitable[dict[str, Any]]],
+) -> tuple[dict[str, Any], bool]:
+    """Start the commit; returns its answer (made by `answer`) and whether this call was a replay.
+
+    A replay (the same Idempotency-Key and options) gets the first answer again, kept with the
+    session, whatever the commit has done since.
+    """
     imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
     fp = _fingerprint(options)
     if imp.idempotency_key is not None and idempotency_key == imp.idempotency_key:
@@ -1154,7 +1159,8 @@ async def commit(
                 "This Idempotency-Key was used for a commit with other options.",
                 code="idempotency_key_reused",
             )
-        return imp, False
+        # (A commit started before first answers were kept answers with the session as it is.)
+        return imp.commit_answer or await answer(imp), True
     if imp.status != ImportStatus.staged:
         raise Conflict(
             f"Import {import_id} is {imp.status}; only a staged import can be committed.", code="wrong_status"
@@ -1175,7 +1181,10 @@ async def commit(
     imp.commit_started_at = utcnow()
     imp.heartbeat_at = utcnow()
     defer(session, "commit_import", job_id=f"commit:{imp.file_id}", session_id=imp.id)
-    return imp, True
+    first = await answer(imp)
+    if idempotency_key is not None:
+        imp.commit_answer = first
+    return first, False
 
 
 async def cancel(session: AsyncSession, *, actor: Actor, import_id: int) -> ImportSession:
@@ -1211,7 +1220,7 @@ async def retry(session: AsyncSession, *, actor: Actor, import_id: int) -> Impor
     res = await session.execute(
         update(ImportChunk)
         .where(ImportChunk.session_id == imp.id, ImportChunk.status == ChunkStatus.failed)
-        .values(status=ChunkStatus.pending, error=None)
+        .values(status=ChunkStatus.pending, error=None, heartbeat_at=None)
     )
     if not res.rowcount:  # type: ignore[attr-defined]
         if imp.status == ImportStatus.failed and imp.staged_at is None:

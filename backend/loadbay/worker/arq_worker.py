@@ -37,9 +37,12 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
+    # A periodic job's id is its cron name and the time it is due: named after the queue, so that
+    # deployments sharing one Redis do not take each other's runs for their own.
     crons = [
         cron(
             JOBS[name],  # type: ignore[arg-type]  # arq types jobs as its own coroutine protocol
+            name=f"{settings.queue_name}:{name}",
             minute={0} if every >= 3600 else None,
             second=set(range(0, 60, every)) if every < 60 else 0,
             run_at_startup=True,
@@ -60,6 +63,37 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _release_taken(worker: Any, settings: Settings) -> None:
+    """Give back the jobs this worker took and did not finish, so that another runs them at once.
+
+    arq puts a job cancelled by the stop back in the queue; but a job cancelled after arq took it and
+    before it started the function (arq was reading the job) keeps its in-progress mark, and nobody
+    runs it before the mark expires (`job_timeout`). Every task of the worker has ended here.
+    """
+    from arq.constants import in_progress_key_prefix, job_key_prefix
+    from redis.asyncio import Redis
+
+    async def release() -> int:
+        released = 0
+        async with Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379") as r:
+            # A job that arq put back ended its task normally; one cancelled before it ran did not.
+            for job_id in [j for j, t in worker.tasks.items() if t.cancelled()]:
+                # Still defined (not finished) and still marked: taken, never run.
+                if await r.exists(job_key_prefix + job_id) and await r.delete(
+                    in_progress_key_prefix + job_id
+                ):
+                    released += 1
+        return released
+
+    try:
+        released = worker.loop.run_until_complete(release())
+    except (RedisError, OSError) as e:  # the queue is gone: the sweeper sends the work again
+        log.warning("worker_release_failed", error=repr(e))
+        return
+    if released:
+        log.info("worker_released_jobs", jobs=released)
+
+
 def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -75,6 +109,7 @@ def run(settings: Settings | None = None) -> None:
         started = time.monotonic()
         try:
             worker.run()
+            _release_taken(worker, settings)
             return  # stopped by a signal
         except asyncio.CancelledError:
             # A signal cancelled a job while arq was recording its end (shielded, so it goes on), and
@@ -85,6 +120,7 @@ def run(settings: Settings | None = None) -> None:
             if pending:
                 worker.loop.run_until_complete(asyncio.wait(pending, timeout=10))
             log.info("worker_stopped", during="job end", tasks_finished=len(pending))
+            _release_taken(worker, settings)
             return
         except (RedisError, OSError) as e:
             # Redis restarting or out of reach: wait and start again, rather than exit and leave the

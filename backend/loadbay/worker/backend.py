@@ -16,6 +16,15 @@ log = structlog.get_logger()
 
 class JobBackend(Protocol):
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None: ...
+    async def holds(self, job_id: str) -> bool:
+        """True when the queue vouches for this job: still waiting to be taken, or (in this process)
+        running. A job taken by a worker that may have died since is not vouched for."""
+        ...
+
+    async def forget(self, job_id: str) -> None:
+        """Drop what the queue keeps of a job given up for lost (it was sent again under a new id)."""
+        ...
+
     async def start(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -94,6 +103,13 @@ class InProcessBackend:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
+    async def holds(self, job_id: str) -> bool:
+        # Queued or running here: this process is alive, since it asks.
+        return job_id in self.running
+
+    async def forget(self, job_id: str) -> None:
+        return None  # a job of this process is never lost while the process lives
+
     async def start(self) -> None:
         from loadbay.config import get_settings
         from loadbay.worker.jobs import periodic
@@ -139,6 +155,25 @@ class ArqBackend:
         if name not in JOBS:
             raise KeyError(name)
         await self.pool.enqueue_job(name, _job_id=job_id, **kwargs)
+
+    async def holds(self, job_id: str) -> bool:
+        from arq.jobs import Job, JobStatus
+
+        status = await Job(job_id, self.pool, _queue_name=self.queue_name).status()
+        # `in_progress` only says that a worker took it: arq keeps that mark for job_timeout whether
+        # the worker lives or not.
+        return status in (JobStatus.queued, JobStatus.deferred)
+
+    async def forget(self, job_id: str) -> None:
+        from arq.constants import job_key_prefix
+
+        # A lost job stays in the queue, marked in progress, until the mark expires (job_timeout);
+        # workers step over it on every poll meanwhile. If it was not lost after all, the worker that
+        # runs it finishes it as usual, and the chunk's own transaction keeps it from applying twice.
+        async with self.pool.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.queue_name, job_id)
+            pipe.delete(job_key_prefix + job_id)
+            await pipe.execute()
 
     async def close(self) -> None:
         if self.pool is not None:

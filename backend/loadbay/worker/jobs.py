@@ -29,13 +29,14 @@ async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
 
 def _registry() -> dict[str, JobFn]:
     from loadbay.imports import jobs as imports
+    from loadbay.imports import recovery
 
     jobs: dict[str, JobFn] = {
         "housekeeping": housekeeping,
         "stage_import": imports.stage_import,
         "commit_import": imports.commit_import,
         "commit_chunk": imports.commit_chunk,
-        "sweep_imports": imports.sweep_imports,
+        "sweep_imports": recovery.sweep_imports,
     }
     return jobs
 

@@ -799,7 +799,7 @@ export interface paths {
         put?: never;
         /**
          * Commit
-         * @description Commit the valid rows in chunks, in the background; follow it with progress or events.
+         * @description Commit the valid rows in chunks, in the background; follow it with progress or events. The same `Idempotency-Key` with the same body is a replay: it starts nothing and answers with the first answer (the import as it was when its commit started), the same on every replay whatever the commit has done since, with `Idempotent-Replayed: true`. The same key with another body is 409 `idempotency_key_reused`.
          */
         post: operations["imports-commit"];
         delete?: never;
