@@ -13,14 +13,15 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DataError
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import metrics_middleware
+from loadbay.core.routing import explain_miss
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
 from loadbay.worker.backend import make_backend
@@ -57,19 +58,6 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route accepts on this path (Starlette's own Allow names only the first route's)."""
-    api = request.url.path.startswith("/api/")
-    methods: set[str] = set()
-    for route in app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if not route_methods or (api and getattr(route, "name", "") == "spa"):
-            continue
-        if route.matches(request.scope)[0] != Match.NONE:
-            methods.update(route_methods)
-    return sorted(methods)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -92,15 +80,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
         headers = dict(getattr(exc, "headers", None) or {})
-        if exc.status_code == 405:
-            allowed = _allowed_methods(app, request)
-            headers["Allow"] = ", ".join(allowed)
-            return _error(
-                405,
-                code,
-                f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
-                headers=headers,
-            )
+        if exc.status_code in (404, 405):
+            miss = explain_miss(app, request.method, request.url.path)
+            if miss.allow:
+                headers["Allow"] = ", ".join(miss.allow)
+                return _error(
+                    405,
+                    HTTP_CODES[405],
+                    f"{request.method} is not allowed here; use {' or '.join(miss.allow)}.",
+                    headers=headers,
+                )
+            if miss.fields:
+                detail = "; ".join(f"{f.field}: {f.message}" for f in miss.fields)
+                return _error(422, "invalid", detail, list(miss.fields))
+            if exc.status_code == 405 or request.url.path.startswith("/api/"):
+                return _error(404, HTTP_CODES[404], f"No route {request.url.path}.")
         return _error(exc.status_code, code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(DataError)
@@ -126,16 +120,30 @@ def _static_dir(settings: Settings) -> Path | None:
     return next((c for c in candidates if c and (c / "index.html").is_file()), None)
 
 
+class _NotApi(Convertor[str]):
+    """A path of the web app: anything that does not start with `api/`."""
+
+    regex = r"(?!api(?:/|$)).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("not_api", _NotApi())
+
+
 def install_spa(app: FastAPI, dist: Path) -> None:
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
     index = dist / "index.html"
     root = dist.resolve()
 
-    @app.get("/{path:path}", include_in_schema=False)
+    # `not_api` never matches under /api/, so an unknown API path is a 404 and a wrong method a 405.
+    @app.get("/{path:not_api}", include_in_schema=False)
     async def spa(path: str) -> Response:
-        if path.startswith("api/"):
-            return _error(404, "not_found", f"No API route /{path}.")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)
