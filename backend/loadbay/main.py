@@ -1,5 +1,6 @@
 """The ASGI application: lifespan, routers, error handlers, metrics, and the web app."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
+from loadbay.core import isolate
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import metrics_middleware
 from loadbay.core.routing import explain_miss
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
             app.state.sessionmaker = make_sessionmaker(eng)
         app.state.jobs = make_backend(settings, app.state.sessionmaker)
         await app.state.jobs.start()
+        await asyncio.to_thread(isolate.start_server)
         try:
             yield
         finally:

@@ -19,7 +19,7 @@ from loadbay.errors import (
     Responses,
     TooLarge,
 )
-from loadbay.imports import service
+from loadbay.imports import service, upload
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
     BulkEdit,
@@ -173,28 +173,22 @@ async def upload_file(
 ) -> ImportRead:
     """Upload the file as the raw request body (streamed to disk, hashed), then profile it."""
     length = request.headers.get("content-length")
-    expected = int(length) if length and length.isdigit() else None
+    expected = int(length) if length and length.isascii() and length.isdigit() else None
     if expected is not None and expected > settings.max_upload_bytes:
         raise TooLarge(
             f"The file is {expected:,} bytes; the limit is {settings.max_upload_bytes:,} bytes.",
             code="file_too_large",
         )
-    await service.check_upload(session, actor=actor, import_id=import_id)
-    # Streaming a large file takes a while: the transaction of the check ends here, so no lock
-    # (on SQLite, the database's write lock) is held while the body arrives.
+    pending = await upload.check_upload(session, actor=actor, import_id=import_id, file_name=file_name)
+    # Streaming and profiling a large file take a while: the transaction of the check ends here, so
+    # no lock (on SQLite, the database's write lock) is held while the body arrives and is read.
     await session.commit()
-    with service.upload_slot(actor=actor):
-        received, stored = await service.receive_file(
+    with upload.upload_slot(actor=actor):
+        received, stored = await upload.receive_file(
             settings=settings, body=_body(request), content_length=expected
         )
-        imp = await service.attach_file(
-            session,
-            actor=actor,
-            import_id=import_id,
-            settings=settings,
-            received=received,
-            stored=stored,
-            file_name=file_name,
+        imp = await upload.attach_file(
+            session, actor=actor, pending=pending, settings=settings, received=received, stored=stored
         )
     return await _read(session, imp)
 
@@ -204,9 +198,9 @@ async def set_options(
     import_id: ImportId, body: ReadOptionsIn, session: DbSession, actor: EditorActor, settings: SettingsDep
 ) -> ImportRead:
     """Read the file again with other options (encoding, delimiter, header row, sheet, records path)."""
-    imp = await service.set_options(
-        session, actor=actor, import_id=import_id, settings=settings, options=body
-    )
+    pending = await upload.check_options(session, actor=actor, import_id=import_id, options=body)
+    await session.commit()  # no lock is held while the file is read again (see upload.Pending)
+    imp = await upload.set_options(session, actor=actor, pending=pending, settings=settings)
     return await _read(session, imp)
 
 

@@ -587,6 +587,9 @@ def _locate(
     stack = ["map"]
     keys: list[Any] = [None]
     arrays = 0  # arrays open on the current path: nothing below one can be the records array
+    # No records array can start deeper than this many levels, so deeper values are skipped whole,
+    # without tracking their path: the cost stays linear in the file however deep it nests.
+    limit = len(wanted) if wanted is not None else DETECT_DEPTH
     pending: tuple[str, Any] | None = None
     while True:
         if pending is not None:
@@ -601,17 +604,28 @@ def _locate(
             if len(stack) == 1 and len(top_keys) < 50:
                 top_keys.append(value)
             continue
-        path = [str(k) for k in keys[: len(stack)]] if arrays == 0 else None
-        if wanted is not None and path == wanted and event != "start_array" and event not in _ENDS:
+        if event in _ENDS:
+            if stack.pop() == "array":
+                arrays -= 1
+            keys.pop()
+            if not stack:
+                return None
+            continue
+        if arrays or len(stack) > limit:
+            if event in _STARTS:
+                _skip(events, 1)
+            continue
+        path = [str(k) for k in keys[: len(stack)]]
+        if wanted is not None and path == wanted and event != "start_array":
             kind = "an object" if event == "start_map" else f"a {event}"
             raise ReadError(
                 "records_path_not_array",
                 f"{'.'.join(wanted)!r} is {kind} in this document, not an array of records.",
             )
         if event == "start_array":
-            if path is not None and path == wanted:
+            if path == wanted:
                 return path, None
-            if path is not None and wanted is None and len(stack) <= DETECT_DEPTH:
+            if wanted is None:
                 first = next(events, None)
                 if first is not None and first[0] == "start_map":
                     return path, first
@@ -620,14 +634,11 @@ def _locate(
             keys.append(None)
             arrays += 1
         elif event == "start_map":
+            if len(stack) == limit:
+                _skip(events, 1)
+                continue
             stack.append("map")
             keys.append(None)
-        elif event in _ENDS:
-            if stack.pop() == "array":
-                arrays -= 1
-            keys.pop()
-            if not stack:
-                return None
 
 
 def _open_document(

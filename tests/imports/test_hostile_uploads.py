@@ -1,0 +1,105 @@
+"""Files shaped to be expensive, against a real `loadbay serve`: each is refused (or read) at once,
+and the event loop never waits on it, so `/health` answers quickly throughout."""
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.database import empty_database
+from tests.fixtures.server import LiveServer, live_server
+
+OCTETS = {"Content-Type": "application/octet-stream"}
+# The bound the event loop is held to, on top of the slowest answer /health gave in the second
+# before the upload. On an idle machine /health answers in a few milliseconds and stays under
+# 100 ms while these files are refused; the bound leaves headroom for a machine busy with other
+# work (the probes then wait for a CPU, not for the loop). A file that holds the loop makes it
+# wait for seconds or minutes (a 100 KB file nested 20,000 deep used to take 12 s).
+HEALTH_BOUND = 0.25
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with empty_database() as db_url, live_server(tmp_path_factory.mktemp("hostile"), db_url) as srv:
+        yield srv
+
+
+def _new_import(c: httpx.Client, srv: LiveServer, **body: Any) -> str:
+    r = c.post(f"/api/v1/workspaces/{srv.workspace_id}/imports", json={"entity": "products", **body})
+    assert r.status_code == 201, r.text
+    return f"/api/v1/workspaces/{srv.workspace_id}/imports/{r.json()['id']}"
+
+
+def _slowest_probe(probe: httpx.Client, seconds: float) -> tuple[float, int]:
+    slowest, probes = 0.0, 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.monotonic()
+        assert probe.get("/api/v1/health").status_code == 200
+        slowest = max(slowest, time.monotonic() - started)
+        probes += 1
+        time.sleep(0.005)
+    return slowest, probes
+
+
+def _upload_while_probing(
+    srv: LiveServer, name: str, body: bytes
+) -> tuple[httpx.Response, float, float, int]:
+    """Upload `body` in a thread while /health is probed.
+
+    Returns the upload's answer, the slowest probe with no upload (for a baseline), the slowest
+    probe during the upload, and how many probes were made during it."""
+    auth = {"Authorization": f"Bearer {srv.api_key}"}
+    with httpx.Client(base_url=srv.url, headers=auth, timeout=120) as c:
+        imp = _new_import(c, srv, file_name=name)
+        got: list[httpx.Response] = []
+        params = {"file_name": name}
+        sender = threading.Thread(
+            target=lambda: got.append(c.put(f"{imp}/file", content=body, headers=OCTETS, params=params))
+        )
+        slowest, probes = 0.0, 0
+        with httpx.Client(base_url=srv.url, timeout=30) as probe:
+            idle, _ = _slowest_probe(probe, 1.0)
+            sender.start()
+            done_at: float | None = None
+            while done_at is None or time.monotonic() < done_at + 0.3:
+                started = time.monotonic()
+                assert probe.get("/api/v1/health").status_code == 200
+                slowest = max(slowest, time.monotonic() - started)
+                probes += 1
+                if done_at is None and not sender.is_alive():
+                    done_at = time.monotonic()
+                time.sleep(0.005)
+        sender.join()
+    return got[0], idle, slowest, probes
+
+
+HOSTILE = {
+    # 2.4 MB: an object in an object … 400,000 deep (the cost of finding the records array in it
+    # used to grow with the square of the depth: minutes of a blocked server).
+    "deep-objects.json": b'{"a":' * 400_000 + b"1" + b"}" * 400_000,
+    "deep-arrays.json": b"[" * 1_000_000 + b"]" * 1_000_000,
+    "deep-records.json": b'{"records": [{"x": ' + b"[" * 500_000 + b"]" * 500_000 + b"}]}",
+    "deep-line.ndjson": b'{"a": 1}\n{"b": ' + b"[" * 500_000 + b"]" * 500_000 + b"}\n",
+    "huge-token.json": b'[{"a": "' + b"x" * (30 << 20) + b'"}]',
+    "one-long-line.csv": b"sku,name\n" + b"a" * (30 << 20),
+    "unclosed-quote.csv": b'sku,name\nA-1,"' + b"x\n" * (10 << 20),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_file_never_holds_up_the_server(server: LiveServer, name: str) -> None:
+    r, idle, slowest, probes = _upload_while_probing(server, name, HOSTILE[name])
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 422:
+        body = r.json()
+        assert set(body) == {"error", "detail", "fields"}
+        assert body["detail"]
+    assert probes >= 3
+    assert slowest < HEALTH_BOUND + idle, (
+        f"/health took {slowest * 1000:.0f} ms while {name} was read ({idle * 1000:.0f} ms before)"
+    )
