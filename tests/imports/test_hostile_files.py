@@ -128,9 +128,19 @@ async def test_bad_json_documents_name_the_record_or_the_line(catalog, tmp_path)
         f.write_text(content, encoding="utf-8")
         status, body = await _put(live, f)
         if status == 200:  # a cut-off document stages the whole records and says where it broke
+            assert any("Only the records before it" in w for w in body["profile"]["warnings"]), body
             got = await stage(live, (await map_as_suggested(live, body))["id"])
-            assert got["status"] == "failed", got
-            assert "line" in got["error"] or "column" in got["error"], got
+            assert got["status"] == "staged", got
+            assert (got["counts"]["valid"], got["counts"]["rejected"]) == (1, 1), got
+            r = await live.client.get(
+                live.url(f"/imports/{got['id']}/rows"), params={"status": "rejected"}, headers=live.editor
+            )
+            [broken] = r.json()["items"]
+            assert broken["row"] == 2
+            assert broken["errors"]["_row"][0] == "invalid_json", broken
+            assert "cut short" in json.dumps(broken), broken
+            done = await commit(live, got["id"])
+            assert done["counts"]["created"] == 1, done
         else:
             assert status == 422, body
             assert body["error"] in ("invalid_json", "number_too_long"), body

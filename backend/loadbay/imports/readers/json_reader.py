@@ -21,9 +21,10 @@ Decisions a caller can rely on:
 * NDJSON: a broken line is a RowProblem (``invalid_json``, with the column); the other lines are
   read. Row numbers are line numbers. NaN and Infinity are not JSON: a RowProblem for that line.
 * JSON documents: row numbers are 1-based positions in the records array. A syntax error cannot
-  be stepped over, so the records before it are yielded and then ``ReadError("invalid_json")``
-  is raised, naming the byte, line and column (``ReadError.row`` is the record where it broke).
-  NaN or Infinity in a document is such a syntax error.
+  be stepped over. ``inspect()`` raises ``ReadError("invalid_json")`` naming the byte, line and
+  column when no record comes before it, and warns otherwise; ``batches()`` yields the records
+  before it and then a RowProblem ``invalid_json`` with that message for the record where it
+  broke, and stops. NaN or Infinity in a document is such a syntax error.
 * In a JSON document, integers of more than 4,300 digits (Python's int conversion limit) are
   refused with ``ReadError("number_too_long")`` before the parser sees them: ijson 3.6's C backend
   crashes the process on them. Any run of that many digits counts, even inside a string. On an
@@ -150,11 +151,15 @@ class JsonReader:
                         batch = Batch(rows=[])
             except ReadError as exc:
                 error = exc
-            # Records read before a syntax error are handed over first; the error then ends the read.
+            # A syntax error cannot be stepped over: the records before it are staged, as the
+            # profile said, and the break is reported as the problem of the record where it is.
+            if error is not None:
+                last = max(
+                    (r for r, _ in chain(batch.rows, ((p.row, None) for p in batch.problems))), default=0
+                )
+                batch.problems.append(RowProblem(error.row or last + 1, error.code, error.message))
             if batch.rows or batch.problems:
                 yield batch
-            if error is not None:
-                raise error
         finally:
             _close(items)
 
