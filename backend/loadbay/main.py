@@ -21,11 +21,13 @@ from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
 from loadbay.core import isolate
+from loadbay.core.bodies import RequestBodyLimit
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import metrics_middleware
 from loadbay.core.routing import explain_miss
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
+from loadbay.imports.router import is_upload
 from loadbay.worker.backend import make_backend
 
 log = structlog.get_logger()
@@ -196,6 +198,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
     # The web app's scripts and the larger JSON bodies go compressed (a third of the bytes);
     # server-sent events are left alone by the middleware.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: a body over the limit is refused before anything reads it.
+    app.add_middleware(RequestBodyLimit, limit=settings.max_json_bytes, exempt=is_upload)
     app.include_router(api_router)
 
     @app.get("/metrics", include_in_schema=False)

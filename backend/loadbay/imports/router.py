@@ -1,4 +1,5 @@
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -145,6 +146,14 @@ async def get_import(
     imp = await service.get_session(session, actor=actor, import_id=import_id)
     set_etag(response, imp.rows_version)
     return await _read(session, imp)
+
+
+_UPLOAD_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/imports/[^/]+/file$")
+
+
+def is_upload(method: str, path: str) -> bool:
+    """The request streams a file (`imports-upload`): its body has the upload limit, not the JSON one."""
+    return method == "PUT" and _UPLOAD_PATH.match(path) is not None
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field, StrictInt
 
-from loadbay.core.schemas import Schema
+from loadbay.core.schemas import RowNumber, Schema
 
 
 class DuplicatePolicy(StrEnum):
@@ -181,7 +181,7 @@ class BulkEditAction(StrEnum):
 
 
 class RowSelection(Schema):
-    rows: list[StrictInt] | None = Field(None, max_length=100_000, description="These row numbers.")
+    rows: list[RowNumber] | None = Field(None, max_length=100_000, description="These row numbers.")
     status: str | None = Field(None, description="Rows with this status (e.g. `invalid`).")
     field: str | None = Field(None, max_length=63, description="Rows with an error on this field.")
     code: str | None = Field(None, max_length=63, description="Rows with an error of this rule.")
