@@ -1,6 +1,8 @@
 """Files shaped to be expensive, against a real `loadbay serve`: each is refused (or read) at once,
 and the event loop never waits on it, so `/health` answers quickly throughout."""
 
+import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +25,11 @@ HEALTH_BOUND = 0.25
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with empty_database() as db_url, live_server(tmp_path_factory.mktemp("hostile"), db_url) as srv:
+    info = {"LOADBAY_LOG_LEVEL": "INFO", "LOADBAY_LOG_FORMAT": "json"}
+    with (
+        empty_database() as db_url,
+        live_server(tmp_path_factory.mktemp("hostile"), db_url, extra_env=info) as srv,
+    ):
         yield srv
 
 
@@ -103,3 +109,31 @@ def test_a_hostile_file_never_holds_up_the_server(server: LiveServer, name: str)
     assert slowest < HEALTH_BOUND + idle, (
         f"/health took {slowest * 1000:.0f} ms while {name} was read ({idle * 1000:.0f} ms before)"
     )
+
+
+@pytest.mark.slow
+def test_a_client_that_goes_away_mid_upload_is_an_info_line_not_an_error(server: LiveServer) -> None:
+    auth = {"Authorization": f"Bearer {server.api_key}"}
+    with httpx.Client(base_url=server.url, headers=auth, timeout=30) as c:
+        imp = _new_import(c, server, file_name="cut.csv")
+        before = server.log_path.read_text()
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(
+                f"PUT {imp}/file HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {server.api_key}\r\n"
+                "Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n".encode()
+                + b"sku,name\n"
+                + b"C-1,Cut\n" * 50_000
+            )
+            time.sleep(0.5)  # the server is reading the body when the socket closes
+        deadline = time.monotonic() + 30
+        while "upload_disconnected" not in server.log_path.read_text()[len(before) :]:
+            assert time.monotonic() < deadline, server.log_path.read_text()[len(before) :]
+            time.sleep(0.1)
+        got = c.get(imp).json()
+        assert (got["status"], got["file_size"]) == ("created", None)
+    logged = server.log_path.read_text()[len(before) :].splitlines()
+    [line] = [json.loads(x) for x in logged if "upload_disconnected" in x]
+    assert line["level"] == "info"
+    assert server.unhandled_errors() == []
+    assert not [x for x in logged if '"level": "error"' in x or '"level": "warning"' in x], logged

@@ -4,9 +4,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import orjson
+import structlog
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 
 from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
@@ -19,6 +21,7 @@ from loadbay.errors import (
     ErrorBody,
     Responses,
     TooLarge,
+    UploadCut,
 )
 from loadbay.imports import service, upload
 from loadbay.imports.models import ImportSession, ImportStatus
@@ -148,6 +151,7 @@ async def get_import(
     return await _read(session, imp)
 
 
+log = structlog.get_logger()
 _UPLOAD_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/imports/[^/]+/file$")
 
 
@@ -156,9 +160,16 @@ def is_upload(method: str, path: str) -> bool:
     return method == "PUT" and _UPLOAD_PATH.match(path) is not None
 
 
-async def _body(request: Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
-        yield chunk
+async def _body(request: Request, import_id: int) -> AsyncIterator[bytes]:
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            yield chunk
+    except ClientDisconnect:
+        # Not a fault of the server: the client closed the connection (or lost it) mid-body.
+        log.info("upload_disconnected", import_id=import_id, received=received)
+        raise UploadCut(f"The client went away after {received:,} bytes; nothing was kept.") from None
 
 
 @router.put(
@@ -194,7 +205,7 @@ async def upload_file(
     await session.commit()
     with upload.upload_slot(actor=actor):
         received, stored = await upload.receive_file(
-            settings=settings, body=_body(request), content_length=expected
+            settings=settings, body=_body(request, import_id), content_length=expected
         )
         imp = await upload.attach_file(
             session, actor=actor, pending=pending, settings=settings, received=received, stored=stored
