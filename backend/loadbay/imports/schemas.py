@@ -1,6 +1,6 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, StrictInt
 
@@ -36,6 +36,11 @@ class ReadOptionsIn(Schema):
     sheet: str | None = Field(None, max_length=255, description="Sheet to read (spreadsheets).")
     records_path: str | None = Field(
         None, max_length=255, description="Dotted path to the array of records (JSON), e.g. `orderedItems`."
+    )
+    decimal: Literal[".", ","] | None = Field(
+        None,
+        description="Decimal mark of the numbers: `.` (then `,` or a space groups thousands: `1,234.56`) or "
+        "`,` (then `.` or a space does: `1.234,56`); detected when null.",
     )
 
 
@@ -86,6 +91,7 @@ class FileProfile(Schema):
     sheet: str | None = None
     records_path: str | None = None
     decimal_comma: bool = False
+    decimal: Literal[".", ","] | None = Field(None, description="The decimal mark chosen, if one was.")
     profiled_rows: int = Field(description="Rows read to build this profile.")
     columns: list[ColumnProfile]
     warnings: list[str] = Field(default_factory=list)

@@ -474,6 +474,7 @@ async def _revalidator(
         {k: k for k in keys if k in mapped},
         ref_entities=ref_entities,
         decimal_comma=bool((imp.profile or {}).get("decimal_comma")),
+        decimal=(imp.read_options or {}).get("decimal"),
     )
     return validator, RefChecker(fields, ref_entities), fields
 
