@@ -175,3 +175,27 @@ async def test_a_json_body_over_the_limit_is_a_413_before_it_is_read(
     # Just under the limit is read as usual.
     fits = json.dumps({"data": {"code": "FITS", "name": "y" * 1000}}).encode()
     assert (await client.post(rec_url(ws.id), content=fits, headers=_json(admin))).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        "qty:gt:99999999999999999999999",
+        "qty:eq:-99999999999999999999999",
+        "price:gt:1e999999",
+        "price:lt:-1e-999999",
+        "price:eq:123456789012345678901234567890.5",
+        "qty:gt:NaN",
+        "price:gt:Infinity",
+        "name:eq:\u0000",
+        "id:gt:1",
+    ],
+)
+async def test_a_filter_value_past_what_the_column_holds_is_read_or_refused_never_a_500(
+    client: httpx.AsyncClient, ws: Any, admin: dict[str, str], items: Any, flt: str
+) -> None:
+    for path in ("", "/count"):
+        r = await client.get(rec_url(ws.id, path), params={"filter": flt}, headers=admin)
+        assert r.status_code in (200, 422), (flt, r.text)
+        if r.status_code == 422:
+            _is_error(r, 422)

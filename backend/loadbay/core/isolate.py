@@ -26,7 +26,9 @@ _context.set_forkserver_preload(PRELOAD)
 
 def start_server() -> None:
     """Start the forkserver now (it imports PRELOAD), so that the first run does not pay for it."""
-    _context.Process(target=_nothing).start()
+    proc = _context.Process(target=_nothing)
+    proc.start()
+    proc.join()
 
 
 def _nothing() -> None:
