@@ -68,18 +68,25 @@ async def run_isolated(fn: Callable[..., Any], *args: Any, limit: float) -> Any:
         if not ready.done():
             ready.set_result(None)
 
-    loop.add_reader(receiver.fileno(), readable)
+    fd = receiver.fileno()
+    loop.add_reader(fd, readable)
     try:
-        await asyncio.wait_for(ready, limit)
         try:
-            return receiver.recv()
+            await asyncio.wait_for(ready, limit)
+        except TimeoutError:
+            raise TimedOut(f"no answer within {limit:g} s") from None
+        finally:
+            loop.remove_reader(fd)
+        # The event loop may have made the pipe non-blocking; an answer larger than the pipe's
+        # buffer arrives in parts, read in a thread as the child writes them.
+        os.set_blocking(fd, True)
+        try:
+            return await asyncio.to_thread(receiver.recv)
         except EOFError:
             raise ChildDied(f"the child process stopped (exit {proc.exitcode})") from None
-    except TimeoutError:
-        raise TimedOut(f"no answer within {limit:g} s") from None
     finally:
-        loop.remove_reader(receiver.fileno())
-        receiver.close()
         if proc.is_alive():
             proc.kill()
         await asyncio.to_thread(proc.join)
+        # The receiver is closed when the last reference to it goes: a thread reading it may
+        # still hold one if this task was cancelled.
