@@ -6,10 +6,14 @@ with 413 in the error model. File uploads stream to disk under their own limit a
 
 A JSON body is also checked with orjson, which refuses what Python's json module lets through and
 no database takes: lone surrogates (``"\\ud800"``), bytes that are not UTF-8, NaN and Infinity.
-Such a body is a 422 naming the position, not a 500 from the driver. The body that reaches the
-app is the original one, parsed there as usual (integers of any size stay exact).
+Such a body is a 422 naming the position, not a 500 from the driver. Text holding a NUL character
+(``"\\u0000"``) is a 422 naming the field: PostgreSQL refuses it in text and jsonb alike, and SQLite
+would store it, so both databases answer the same (a file name is cleaned instead, as for display).
+The body that reaches the app is the original one, parsed there as usual (integers of any size
+stay exact).
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -75,9 +79,12 @@ class RequestBodyLimit:
         body = b"".join(chunks)
         if body and _is_json(headers.get("content-type", "")):
             try:
-                orjson.loads(body)
+                parsed = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 await _answer(send, 422, _not_json(exc))
+                return
+            if _NUL_ESCAPE.search(body) and (where := _nul_path(parsed, [])) is not None:
+                await _answer(send, 422, _nul(where))
                 return
         replay: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *early]
 
@@ -85,6 +92,40 @@ class RequestBodyLimit:
             return replay.pop(0) if replay else await receive()
 
         await self.app(scope, replayed, send)
+
+
+# `\u0000` in a JSON string (a raw NUL is not JSON), not `\\u0000` (a backslash, then text): a
+# quick look at the bytes, so that only a body that has one is walked.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# Fields whose text is cleaned for display rather than refused (see imports.storage.clean_name).
+CLEANED = frozenset({"file_name"})
+
+
+def _nul_path(value: Any, path: list[str]) -> str | None:
+    """The dotted path of the first text holding a NUL (a key or a value), None if there is none."""
+    if isinstance(value, str):
+        return ".".join(path) or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return ".".join([*path, key.replace("\x00", "\\u0000")])
+            if key in CLEANED and isinstance(item, str):
+                continue
+            if (found := _nul_path(item, [*path, key])) is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := _nul_path(item, [*path, str(i)])) is not None:
+                return found
+    return None
+
+
+def _nul(where: str) -> ErrorBody:
+    return ErrorBody(
+        error="invalid",
+        detail=f"{where}: holds a NUL character (\\u0000), which cannot be stored.",
+        fields=[FieldError(field=where, code="nul_character", message="text without NUL characters")],
+    )
 
 
 def _not_json(exc: Any) -> ErrorBody:
