@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what it needs.
-.PHONY: run test openapi client lint format chaos help
+.PHONY: run test fuzz chaos openapi client lint format help
 .DEFAULT_GOAL := help
 
 run: ## Install, build the web app, serve on http://127.0.0.1:8000 (SQLite, in-process jobs, demo schema)
@@ -7,6 +7,9 @@ run: ## Install, build the web app, serve on http://127.0.0.1:8000 (SQLite, in-p
 
 test: ## Install what is missing, start PostgreSQL and Redis, run every test and check
 	@scripts/test.sh
+
+fuzz: ## Long randomized API fuzzing (schemathesis) on SQLite and PostgreSQL; prints its seed (ARGS="--seed N" replays)
+	@nice -n 10 uv run --frozen python bench/fuzz.py $(ARGS)
 
 openapi: ## Regenerate openapi.yaml from the app
 	uv run python -m loadbay.openapi > openapi.yaml.tmp && mv openapi.yaml.tmp openapi.yaml

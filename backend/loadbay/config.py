@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     metrics_public: bool = Field(False, description="Serve /metrics to anyone (an operator's choice).")
     max_upload_bytes: int = 2 * 1024**3
+    max_json_bytes: int = Field(
+        4 * 1024**2, description="Largest JSON request body (uploads have their own)."
+    )
+    profile_seconds: float = Field(
+        60.0, gt=0, description="Time a new file's detection and profile may take."
+    )
     page_max: int = 1000
     count_cap: int = 10_000
     db_pool_size: int = 10

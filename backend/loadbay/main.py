@@ -1,5 +1,6 @@
 """The ASGI application: lifespan, routers, error handlers, metrics, and the web app."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,19 +14,22 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DataError
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from loadbay import __version__
 from loadbay.api import api_router
 from loadbay.config import Settings, get_settings
-from loadbay.core import clients
+from loadbay.core import clients, isolate
+from loadbay.core.bodies import RequestBodyLimit
 from loadbay.core.docs import install_docs
 from loadbay.core.headers import SecurityHeadersMiddleware
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import check_scrape, metrics_middleware
+from loadbay.core.routing import explain_miss
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
+from loadbay.imports.router import is_upload
 from loadbay.worker.backend import make_backend
 
 log = structlog.get_logger()
@@ -60,19 +64,6 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route accepts on this path (Starlette's own Allow names only the first route's)."""
-    api = request.url.path.startswith("/api/")
-    methods: set[str] = set()
-    for route in app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if not route_methods or (api and getattr(route, "name", "") == "spa"):
-            continue
-        if route.matches(request.scope)[0] != Match.NONE:
-            methods.update(route_methods)
-    return sorted(methods)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -95,15 +86,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
         headers = dict(getattr(exc, "headers", None) or {})
-        if exc.status_code == 405:
-            allowed = _allowed_methods(app, request)
-            headers["Allow"] = ", ".join(allowed)
-            return _error(
-                405,
-                code,
-                f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
-                headers=headers,
-            )
+        if exc.status_code in (404, 405):
+            miss = explain_miss(app, request.method, request.url.path)
+            if miss.allow:
+                headers["Allow"] = ", ".join(miss.allow)
+                return _error(
+                    405,
+                    HTTP_CODES[405],
+                    f"{request.method} is not allowed here; use {' or '.join(miss.allow)}.",
+                    headers=headers,
+                )
+            if miss.fields:
+                detail = "; ".join(f"{f.field}: {f.message}" for f in miss.fields)
+                return _error(422, "invalid", detail, list(miss.fields))
+            if exc.status_code == 405 or request.url.path.startswith("/api/"):
+                return _error(404, HTTP_CODES[404], f"No route {request.url.path}.")
         return _error(exc.status_code, code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(DataError)
@@ -129,16 +126,30 @@ def _static_dir(settings: Settings) -> Path | None:
     return next((c for c in candidates if c and (c / "index.html").is_file()), None)
 
 
+class _NotApi(Convertor[str]):
+    """A path of the web app: anything that does not start with `api/`."""
+
+    regex = r"(?!api(?:/|$)).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("not_api", _NotApi())
+
+
 def install_spa(app: FastAPI, dist: Path) -> None:
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
     index = dist / "index.html"
     root = dist.resolve()
 
-    @app.get("/{path:path}", include_in_schema=False)
+    # `not_api` never matches under /api/, so an unknown API path is a 404 and a wrong method a 405.
+    @app.get("/{path:not_api}", include_in_schema=False)
     async def spa(path: str) -> Response:
-        if path.startswith("api/"):
-            return _error(404, "not_found", f"No API route /{path}.")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)
@@ -159,6 +170,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
             app.state.sessionmaker = make_sessionmaker(eng)
         app.state.jobs = make_backend(settings, app.state.sessionmaker)
         await app.state.jobs.start()
+        await asyncio.to_thread(isolate.start_server)
         try:
             yield
         finally:
@@ -188,7 +200,9 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
     # The web app's scripts and the larger JSON bodies go compressed (a third of the bytes);
     # server-sent events are left alone by the middleware.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    # Outermost: error answers and static files carry the headers too.
+    # A body over the limit is refused before anything reads it.
+    app.add_middleware(RequestBodyLimit, limit=settings.max_json_bytes, exempt=is_upload)
+    # Outermost: error answers (a refused body too) and static files carry the headers.
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(api_router)
     clients.install(app)

@@ -128,9 +128,19 @@ async def test_bad_json_documents_name_the_record_or_the_line(catalog, tmp_path)
         f.write_text(content, encoding="utf-8")
         status, body = await _put(live, f)
         if status == 200:  # a cut-off document stages the whole records and says where it broke
+            assert any("Only the records before it" in w for w in body["profile"]["warnings"]), body
             got = await stage(live, (await map_as_suggested(live, body))["id"])
-            assert got["status"] == "failed", got
-            assert "line" in got["error"] or "column" in got["error"], got
+            assert got["status"] == "staged", got
+            assert (got["counts"]["valid"], got["counts"]["rejected"]) == (1, 1), got
+            r = await live.client.get(
+                live.url(f"/imports/{got['id']}/rows"), params={"status": "rejected"}, headers=live.editor
+            )
+            [broken] = r.json()["items"]
+            assert broken["row"] == 2
+            assert broken["errors"]["_row"][0] == "invalid_json", broken
+            assert "cut short" in json.dumps(broken), broken
+            done = await commit(live, got["id"])
+            assert done["counts"]["created"] == 1, done
         else:
             assert status == 422, body
             assert body["error"] in ("invalid_json", "number_too_long"), body
@@ -172,3 +182,42 @@ async def test_hostile_file_names_are_cleaned_and_files_stored_under_an_id(catal
     # Nothing landed beside the uploads, whatever the names said.
     assert sorted(p.name for p in live.settings.data_dir.iterdir()) == ["uploads"]
     assert not (tmp_path.parent / "x.csv").exists()
+
+
+async def test_a_refused_re_upload_leaves_the_session_and_its_file_as_they_were(catalog, tmp_path):
+    live = catalog
+    good = tmp_path / "good.csv"
+    good.write_text("sku,name\nR-1,Kept\nR-2,Kept too\n", encoding="utf-8")
+    imp = await map_as_suggested(live, await upload(live, good))
+    before = (await live.client.get(live.url(f"/imports/{imp['id']}"), headers=live.editor)).json()
+    assert before["status"] == "mapped"
+
+    png = tmp_path / "photo.xlsx"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    for refused in (png, tmp_path / "empty.csv"):
+        if refused.suffix == ".csv":
+            refused.write_bytes(b"")
+        r = await live.client.put(
+            live.url(f"/imports/{imp['id']}/file"),
+            content=refused.read_bytes(),
+            params={"file_name": refused.name},
+            headers={**live.editor, "Content-Type": "application/octet-stream"},
+        )
+        assert r.status_code == 422, r.text
+        after = (await live.client.get(live.url(f"/imports/{imp['id']}"), headers=live.editor)).json()
+        assert after == before
+    # Read options the file cannot be read with are refused the same way.
+    r = await live.client.put(
+        live.url(f"/imports/{imp['id']}/options"),
+        json={"records_path": "items", "header_row": 9},
+        headers=live.editor,
+    )
+    assert r.status_code == 422, r.text
+    assert (await live.client.get(live.url(f"/imports/{imp['id']}"), headers=live.editor)).json() == before
+
+    assert len(_stored_files(live)) == 1
+    staged = await stage(live, imp["id"])
+    assert staged["status"] == "staged", staged
+    done = await commit(live, imp["id"])
+    assert done["counts"]["created"] == 2
+    await check_invariants(live, done, 2)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loadbay.imports import service
+from loadbay.imports import upload as upload_mod
 from loadbay.imports.models import FINISHED
 from tests.fixtures.database import TestDatabase
 from tests.helpers import apply_catalog, create_record
@@ -205,7 +205,7 @@ async def test_edits_with_a_stale_version_or_during_a_commit_are_refused(small_c
 async def test_a_burst_of_uploads_is_told_to_come_back_later(catalog, tmp_path):
     live = catalog
     ids = []
-    for _ in range(service.UPLOADS_AT_ONCE + 2):
+    for _ in range(upload_mod.UPLOADS_AT_ONCE + 2):
         r = await live.client.post(live.url("/imports"), json={"entity": "products"}, headers=live.editor)
         ids.append(r.json()["id"])
     release = asyncio.Event()
@@ -224,7 +224,7 @@ async def test_a_burst_of_uploads_is_told_to_come_back_later(catalog, tmp_path):
             headers={**live.editor, "Content-Type": "application/octet-stream"},
         )
 
-    held = [asyncio.create_task(send(i, slow_body())) for i in ids[: service.UPLOADS_AT_ONCE]]
+    held = [asyncio.create_task(send(i, slow_body())) for i in ids[: upload_mod.UPLOADS_AT_ONCE]]
     try:
         for _ in held:
             await arrived.acquire()  # every slot is streaming now

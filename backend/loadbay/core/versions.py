@@ -10,7 +10,8 @@ def if_match_version(if_match: str | None, what: str) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    # ASCII digits only (superscripts and Arabic-Indic digits pass str.isdigit()), at most 64 bits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise Invalid(
             f'If-Match must be {what}, e.g. "3".',
             code="invalid_if_match",

@@ -193,6 +193,7 @@ async def checking_tools(ctx: dict[str, Any], spec: StagingSpec) -> tuple[Valida
         spec.mapping,
         ref_entities=ref_entities,
         decimal_comma=spec.decimal_comma,
+        decimal=spec.options.decimal,
     )
     return validator, stage_mod.RefChecker(fields, ref_entities)
 

@@ -1,11 +1,14 @@
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
+import structlog
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 
 from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
@@ -18,8 +21,9 @@ from loadbay.errors import (
     ErrorBody,
     Responses,
     TooLarge,
+    UploadCut,
 )
-from loadbay.imports import answers, service
+from loadbay.imports import answers, service, upload
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
     BulkEdit,
@@ -148,9 +152,25 @@ async def get_import(
     return await _read(session, imp)
 
 
-async def _body(request: Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
-        yield chunk
+log = structlog.get_logger()
+_UPLOAD_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/imports/[^/]+/file$")
+
+
+def is_upload(method: str, path: str) -> bool:
+    """The request streams a file (`imports-upload`): its body has the upload limit, not the JSON one."""
+    return method == "PUT" and _UPLOAD_PATH.match(path) is not None
+
+
+async def _body(request: Request, import_id: int) -> AsyncIterator[bytes]:
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            yield chunk
+    except ClientDisconnect:
+        # Not a fault of the server: the client closed the connection (or lost it) mid-body.
+        log.info("upload_disconnected", import_id=import_id, received=received)
+        raise UploadCut(f"The client went away after {received:,} bytes; nothing was kept.") from None
 
 
 @router.put(
@@ -174,28 +194,22 @@ async def upload_file(
 ) -> ImportRead:
     """Upload the file as the raw request body (streamed to disk, hashed), then profile it."""
     length = request.headers.get("content-length")
-    expected = int(length) if length and length.isdigit() else None
+    expected = int(length) if length and length.isascii() and length.isdigit() else None
     if expected is not None and expected > settings.max_upload_bytes:
         raise TooLarge(
             f"The file is {expected:,} bytes; the limit is {settings.max_upload_bytes:,} bytes.",
             code="file_too_large",
         )
-    await service.check_upload(session, actor=actor, import_id=import_id)
-    # Streaming a large file takes a while: the transaction of the check ends here, so no lock
-    # (on SQLite, the database's write lock) is held while the body arrives.
+    pending = await upload.check_upload(session, actor=actor, import_id=import_id, file_name=file_name)
+    # Streaming and profiling a large file take a while: the transaction of the check ends here, so
+    # no lock (on SQLite, the database's write lock) is held while the body arrives and is read.
     await session.commit()
-    with service.upload_slot(actor=actor):
-        received, stored = await service.receive_file(
-            settings=settings, body=_body(request), content_length=expected
+    with upload.upload_slot(actor=actor):
+        received, stored = await upload.receive_file(
+            settings=settings, body=_body(request, import_id), content_length=expected
         )
-        imp = await service.attach_file(
-            session,
-            actor=actor,
-            import_id=import_id,
-            settings=settings,
-            received=received,
-            stored=stored,
-            file_name=file_name,
+        imp = await upload.attach_file(
+            session, actor=actor, pending=pending, settings=settings, received=received, stored=stored
         )
     return await _read(session, imp)
 
@@ -205,9 +219,9 @@ async def set_options(
     import_id: ImportId, body: ReadOptionsIn, session: DbSession, actor: EditorActor, settings: SettingsDep
 ) -> ImportRead:
     """Read the file again with other options (encoding, delimiter, header row, sheet, records path)."""
-    imp = await service.set_options(
-        session, actor=actor, import_id=import_id, settings=settings, options=body
-    )
+    pending = await upload.check_options(session, actor=actor, import_id=import_id, options=body)
+    await session.commit()  # no lock is held while the file is read again (see upload.Pending)
+    imp = await upload.set_options(session, actor=actor, pending=pending, settings=settings)
     return await _read(session, imp)
 
 

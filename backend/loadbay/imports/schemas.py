@@ -1,10 +1,10 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, StrictInt
 
-from loadbay.core.schemas import Schema
+from loadbay.core.schemas import RowNumber, Schema
 from loadbay.imports.models import ImportStatus, RowStatus
 from loadbay.schema.types import FieldType
 
@@ -75,6 +75,11 @@ class ReadOptionsIn(Schema):
     records_path: str | None = Field(
         None, max_length=255, description="Dotted path to the array of records (JSON), e.g. `orderedItems`."
     )
+    decimal: Literal[".", ","] | None = Field(
+        None,
+        description="Decimal mark of the numbers: `.` (then `,` or a space groups thousands: `1,234.56`) or "
+        "`,` (then `.` or a space does: `1.234,56`); detected when null.",
+    )
 
 
 class CommitOptions(Schema):
@@ -138,6 +143,7 @@ class FileProfile(Schema):
     sheet: str | None = None
     records_path: str | None = None
     decimal_comma: bool = False
+    decimal: Literal[".", ","] | None = Field(None, description="The decimal mark chosen, if one was.")
     profiled_rows: int = Field(description="Rows read to build this profile.")
     columns: list[ColumnProfile]
     warnings: list[str] = Field(default_factory=list)
@@ -233,7 +239,7 @@ class BulkEditAction(StrEnum):
 
 
 class RowSelection(Schema):
-    rows: list[StrictInt] | None = Field(None, max_length=100_000, description="These row numbers.")
+    rows: list[RowNumber] | None = Field(None, max_length=100_000, description="These row numbers.")
     status: RowFilter | None = Field(None, description="Rows with this status, or `problems`.")
     field: str | None = Field(None, max_length=63, description="Rows with an error on this field.")
     code: str | None = Field(None, max_length=63, description="Rows with an error of this rule.")

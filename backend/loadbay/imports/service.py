@@ -1,12 +1,9 @@
 """Import sessions through their life: upload, profile, map, stage, review, dry run, commit."""
 
-import asyncio
-import contextlib
 import hashlib
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -39,7 +36,6 @@ from loadbay.errors import (
     Invalid,
     NotFound,
     PreconditionFailed,
-    TooManyRequests,
 )
 from loadbay.imports import infer, repository, storage
 from loadbay.imports import mapping as mapping_mod
@@ -55,9 +51,6 @@ from loadbay.imports.models import (
     SavedMapping,
     StagedRow,
 )
-from loadbay.imports.readers import reader_for
-from loadbay.imports.readers.base import ReadError, ReadOptions
-from loadbay.imports.readers.detect import detect_format
 from loadbay.imports.schemas import (
     BulkEdit,
     BulkEditAction,
@@ -65,7 +58,6 @@ from loadbay.imports.schemas import (
     ImportCreate,
     MappingSave,
     OnInvalid,
-    ReadOptionsIn,
     RowSelection,
 )
 from loadbay.imports.stage import RefChecker, mark_duplicates, status_counts
@@ -76,7 +68,7 @@ from loadbay.schema.models import Entity, FieldDef
 from loadbay.schema.types import FieldType
 from loadbay.worker.backend import defer
 
-PROFILE_ROWS = 1000
+PROFILE_ROWS = 1000  # rows read to profile a file (backend/loadbay/imports/upload.py)
 SAMPLES_SHOWN = 5
 EDITABLE = {ImportStatus.staged}
 
@@ -137,173 +129,6 @@ async def create_session(session: AsyncSession, *, actor: Actor, body: ImportCre
     session.add(imp)
     await session.flush()
     return imp
-
-
-UPLOADABLE = (ImportStatus.created, ImportStatus.uploaded, ImportStatus.mapped)
-
-
-async def check_upload(session: AsyncSession, *, actor: Actor, import_id: int) -> None:
-    """Refuse an upload before its body is read: unknown session, or one past the mapping step."""
-    imp = await get_session(session, actor=actor, import_id=import_id)
-    if imp.status not in UPLOADABLE:
-        raise Conflict(
-            f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
-        )
-
-
-# Uploads that one workspace may stream into one API process at once: a burst beyond this is told
-# to come back (429) before its body is read, so it cannot fill the disk or starve other workspaces.
-UPLOADS_AT_ONCE = 4
-UPLOAD_RETRY_SECONDS = 5
-_uploading: dict[int, int] = {}
-
-
-@contextlib.contextmanager
-def upload_slot(*, actor: Actor) -> Iterator[None]:
-    """Hold one of the workspace's upload slots while a body streams in; 429 when none is free."""
-    ws = actor.workspace_id
-    if _uploading.get(ws, 0) >= UPLOADS_AT_ONCE:
-        raise TooManyRequests(
-            f"This workspace is already receiving {UPLOADS_AT_ONCE} files; send this one when one of "
-            "them has arrived.",
-            code="too_many_uploads",
-            headers={"Retry-After": str(UPLOAD_RETRY_SECONDS)},
-        )
-    _uploading[ws] = _uploading.get(ws, 0) + 1
-    try:
-        yield
-    finally:
-        _uploading[ws] -= 1
-        if not _uploading[ws]:
-            del _uploading[ws]
-
-
-async def receive_file(
-    *, settings: Settings, body: AsyncIterator[bytes], content_length: int | None
-) -> tuple[Path, storage.StoredFile]:
-    """Stream the body to a temporary file of its own (so two uploads never write one file)."""
-    tmp = storage.temp_path(settings.data_dir)
-    stored = await storage.save_stream(body, tmp, limit=settings.max_upload_bytes, expected=content_length)
-    return tmp, stored
-
-
-async def attach_file(
-    session: AsyncSession,
-    *,
-    actor: Actor,
-    import_id: int,
-    settings: Settings,
-    received: Path,
-    stored: storage.StoredFile,
-    file_name: str | None,
-) -> ImportSession:
-    """Make the received file the session's file, then profile it."""
-    try:
-        imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
-        if imp.status not in UPLOADABLE:
-            raise Conflict(
-                f"Import {import_id} is {imp.status}; its file can no longer change.", code="wrong_status"
-            )
-        if stored.size == 0:
-            raise UnreadableFile("The file is empty (0 bytes).", code="file_empty")
-    except BaseException:
-        storage.discard(received)
-        raise
-    dest = storage.path_of(settings.data_dir, imp.file_id)
-    storage.move(received, dest)
-    try:
-        imp.file_size = stored.size
-        imp.file_sha256 = stored.sha256
-        if file_name:
-            imp.file_name = storage.clean_name(file_name)
-        try:
-            imp.format = detect_format(dest, imp.file_name)
-        except ReadError as e:
-            raise UnreadableFile(e.message, code=e.code) from None
-        await _profile(session, imp, settings)
-    except BaseException:
-        storage.remove(settings.data_dir, imp.file_id)
-        raise
-    imp.status = ImportStatus.uploaded
-    imp.mapping = None
-    return imp
-
-
-async def set_options(
-    session: AsyncSession, *, actor: Actor, import_id: int, settings: Settings, options: ReadOptionsIn
-) -> ImportSession:
-    imp = await get_session(session, actor=actor, import_id=import_id, lock=True)
-    if imp.status not in (ImportStatus.uploaded, ImportStatus.mapped, ImportStatus.staged):
-        raise Conflict(
-            f"Import {import_id} is {imp.status}; read options cannot change now.", code="wrong_status"
-        )
-    imp.read_options = options.model_dump(exclude_none=True)
-    await _profile(session, imp, settings)
-    imp.status = ImportStatus.uploaded
-    imp.mapping = None
-    return imp
-
-
-def _inspect(path: Path, fmt: str, options: ReadOptions) -> dict[str, Any]:
-    reader = reader_for(fmt)
-    info = reader.inspect(path, options, sample_rows=PROFILE_ROWS)
-    columns = []
-    decimal_comma = False
-    for i, name in enumerate(info.columns):
-        values = [cells[i] for _, cells in info.sample]
-        t = infer.infer_type(values)
-        decimal_comma = decimal_comma or t.decimal_comma
-        samples = [
-            _jsonable(v) for v in values if v is not None and not (isinstance(v, str) and not v.strip())
-        ]
-        columns.append(
-            {
-                "name": name,
-                "index": i,
-                "samples": samples[:SAMPLES_SHOWN],
-                "blank_count": t.blank_count,
-                "inferred_type": str(t.type),
-                "confidence": round(t.confidence, 3),
-                "enum_values": list(t.enum_values) if t.enum_values else None,
-                "_values": [_jsonable(v) for v in values[:200]],
-                # The whole inference, kept so that suggestions never work it out again.
-                "_inferred": {**asdict(t), "type": str(t.type)},
-            }
-        )
-    return {
-        "format": info.format,
-        "encoding": info.encoding,
-        "delimiter": info.delimiter,
-        "quotechar": info.quotechar,
-        "header_row": info.header_row,
-        "sheets": info.sheets,
-        "sheet": info.sheet,
-        "records_path": info.records_path,
-        "decimal_comma": decimal_comma,
-        "profiled_rows": len(info.sample),
-        "columns": columns,
-        "warnings": info.warnings,
-    }
-
-
-def _jsonable(v: Any) -> Any:
-    if v is None or isinstance(v, str | int | float | bool):
-        return v
-    return str(v)
-
-
-async def _profile(session: AsyncSession, imp: ImportSession, settings: Settings) -> None:
-    path = storage.path_of(settings.data_dir, imp.file_id)
-    options = ReadOptions(**(imp.read_options or {}))
-    try:
-        profile = await asyncio.to_thread(_inspect, path, imp.format or "csv", options)
-    except ReadError as e:
-        where = f" (row {e.row})" if e.row else ""
-        raise UnreadableFile(f"{e.message}{where}", code=e.code) from None
-    if not profile["columns"]:
-        raise UnreadableFile("The file has no columns.", code="no_columns")
-    imp.format = profile["format"]
-    imp.profile = profile
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -666,6 +491,7 @@ async def _revalidator(
         {k: k for k in keys if k in mapped},
         ref_entities=ref_entities,
         decimal_comma=bool((imp.profile or {}).get("decimal_comma")),
+        decimal=(imp.read_options or {}).get("decimal"),
     )
     return validator, RefChecker(fields, ref_entities), fields
 

@@ -22,6 +22,38 @@ _PLAIN_INT = re.compile(r"^\s*[+-]?\d{1,19}\s*$")
 _BLANK = object()
 _FAILED = object()
 
+# With a decimal mark chosen (the `decimal` read option), the other mark and spaces (also no-break
+# and narrow no-break) may group thousands: "1.234,56" and "1 234,56" with ",", "1,234.56" with ".".
+_SPACES = " \u00a0\u202f"
+_GROUPED = {
+    ",": re.compile(rf"^[+-]?\d{{1,3}}([.{_SPACES}])\d{{3}}(?:\1\d{{3}})*(?:,\d+)?$"),
+    ".": re.compile(rf"^[+-]?\d{{1,3}}([,{_SPACES}])\d{{3}}(?:\1\d{{3}})*(?:\.\d+)?$"),
+}
+_SEPARATORS = {",": re.compile(rf"[.{_SPACES}]"), ".": re.compile(rf"[,{_SPACES}]")}
+# Detected decimal commas (no option): the form no other reading fits, dots grouping thousands.
+_DOTS_AND_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")
+
+
+def number_text(v: str, *, decimal_comma: bool, decimal: str | None) -> str:
+    """A number as the file writes it, in the plain form coerce() reads: "1.234,56" → "1234.56".
+
+    ``decimal`` is the mark the user chose ("." or ","), which makes the other one a thousands
+    separator; without it, ``decimal_comma`` (detected) reads "3,50" and "1.234,56" only. Text
+    that fits none of these is returned as it is, for coerce() to accept or refuse: "3,50" with
+    the decimal mark "." is an error, never 350.
+    """
+    s = v.strip()
+    if decimal in _GROUPED:
+        if _GROUPED[decimal].match(s):
+            s = _SEPARATORS[decimal].sub("", s)
+        elif not (decimal == "," and _DECIMAL_COMMA.match(s)):
+            return v
+        return s.replace(",", ".") if decimal == "," else s
+    if decimal_comma and (_DECIMAL_COMMA.match(s) or _DOTS_AND_COMMA.match(s)):
+        return s.replace(".", "").replace(",", ".")
+    return v
+
+
 Row = tuple[int, list[Any]]
 
 
@@ -55,7 +87,7 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and (not v or v.isspace()))
 
 
-def _fast(rules: Rules, decimal_comma: bool) -> Callable[[Any], Any]:
+def _fast(rules: Rules, decimal_comma: bool, decimal: str | None) -> Callable[[Any], Any]:
     """A converter for the common case; returns _FAILED to send the cell through coerce()."""
     t = rules.type
     if t in (FieldType.string, FieldType.text) and rules.pattern is None:
@@ -80,16 +112,14 @@ def _fast(rules: Rules, decimal_comma: bool) -> Callable[[Any], Any]:
         return integer
     if t == FieldType.decimal and rules.min_value is None and rules.max_value is None:
 
-        def decimal(v: Any) -> Any:
+        def decimal_(v: Any) -> Any:
             if type(v) is str:
-                if decimal_comma and _DECIMAL_COMMA.match(v):
-                    v = v.replace(",", ".")
-                s = v.strip()
+                s = number_text(v, decimal_comma=decimal_comma, decimal=decimal).strip()
                 if _PLAIN_DECIMAL.match(s) and len(s) < 60 and s != "-0":
                     return s
             return _FAILED
 
-        return decimal
+        return decimal_
     if t == FieldType.boolean:
 
         def boolean(v: Any) -> Any:
@@ -136,6 +166,7 @@ class Validator:
         *,
         ref_entities: dict[int, Entity],
         decimal_comma: bool = False,
+        decimal: str | None = None,
     ) -> None:
         by_key = {f.key: f for f in fields}
         self.entity = entity
@@ -148,18 +179,16 @@ class Validator:
         self.key_fields = list(entity.key_fields)
         self.ref_entities = ref_entities
         self.decimal_comma = decimal_comma
-        self._fast = [_fast(t.rules, decimal_comma) for t in self.targets]
+        self.decimal = decimal
+        self._fast = [_fast(t.rules, decimal_comma, decimal) for t in self.targets]
 
     def _cell(self, t: Target, v: Any) -> Any:
         if isinstance(v, str) and "\x00" in v:
             raise ValueError_("nul_character", "holds a NUL character, which cannot be stored")
-        if (
-            t.rules.type == FieldType.decimal
-            and self.decimal_comma
-            and isinstance(v, str)
-            and _DECIMAL_COMMA.match(v)
+        if isinstance(v, str) and (
+            t.rules.type == FieldType.decimal or (t.rules.type == FieldType.integer and self.decimal)
         ):
-            v = v.replace(",", ".")
+            v = number_text(v, decimal_comma=self.decimal_comma, decimal=self.decimal)
         return coerce(t.rules, v)
 
     def run(self, rows: list[Row]) -> StagedBatch:

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,18 @@ class Sort:
     expr: ColumnElement[Any] | InstrumentedAttribute[Any] | None  # None: by id alone
     nullable: bool
     descending: bool
+    # The cursor value tags (see _enc_value) this sort's values can take, so that a cursor holding
+    # another type (a number for a text sort) is refused rather than compared in SQL.
+    tags: frozenset[str] = frozenset()
+
+
+_TEXT = frozenset({"s"})
+# What rsql.value_expr gives for a field (a field's type cannot change while it has records):
+# PostgreSQL reads numbers as numeric and everything else as text; SQLite's json_extract gives
+# what the JSON holds (booleans as 0 or 1), and its driver cannot bind a Decimal.
+_PG_NUMBER = frozenset({"i", "f", "d"})
+_SQLITE_NUMBER = frozenset({"i", "f"})
+_SQLITE_BOOLEAN = frozenset({"i", "b"})
 
 
 def _field_map(fields: list[FieldDef]) -> dict[str, FieldDef]:
@@ -43,13 +56,13 @@ def _field_map(fields: list[FieldDef]) -> dict[str, FieldDef]:
 
 def sort_of(dialect: str, fields: list[FieldDef], name: str, descending: bool) -> Sort:
     if name == "id":
-        return Sort(name, None, False, descending)
+        return Sort(name, None, False, descending, frozenset({"i"}))
     if name == "key":
-        return Sort(name, Record.key_norm, False, descending)
+        return Sort(name, Record.key_norm, False, descending, _TEXT)
     if name == "created_at":
-        return Sort(name, Record.created_at, False, descending)
+        return Sort(name, Record.created_at, False, descending, frozenset({"t"}))
     if name == "updated_at":
-        return Sort(name, Record.updated_at, False, descending)
+        return Sort(name, Record.updated_at, False, descending, frozenset({"t"}))
     f = _field_map(fields).get(name)
     if f is None or f.type == FieldType.json:
         allowed = ", ".join([*BUILTIN_SORTS, *(x.key for x in fields if x.type != FieldType.json)])
@@ -58,8 +71,14 @@ def sort_of(dialect: str, fields: list[FieldDef], name: str, descending: bool) -
             code="invalid_sort",
             fields=[FieldError(field="sort", code="unknown_field", message=f"no sortable field {name!r}")],
         )
-    expr: ColumnClause[Any] = literal_column(rsql.value_expr(dialect, f.key, FieldType(f.type)))
-    return Sort(name, expr, True, descending)
+    ftype = FieldType(f.type)
+    expr: ColumnClause[Any] = literal_column(rsql.value_expr(dialect, f.key, ftype))
+    number = ftype in (FieldType.integer, FieldType.decimal)
+    if dialect == "postgresql":
+        tags = _PG_NUMBER if number else _TEXT
+    else:
+        tags = _SQLITE_NUMBER if number else _SQLITE_BOOLEAN if ftype == FieldType.boolean else _TEXT
+    return Sort(name, expr, True, descending, tags)
 
 
 def _filter_value(dialect: str, f: FieldDef, raw: str, where: str) -> Any:
@@ -168,22 +187,37 @@ def _enc_value(v: Any) -> Any:
     return {"s": str(v)}
 
 
-def _dec_value(v: Any) -> Any:
+_INT64 = (-(2**63), 2**63 - 1)
+_DAMAGED = "The cursor is damaged; start from the first page."
+
+
+def _dec_value(v: Any, tags: frozenset[str]) -> Any:
+    """The cursor's sort value, checked against the types this sort's values can have."""
     if v is None:
         return None
     if not isinstance(v, dict) or len(v) != 1:
-        raise BadCursor("The cursor is damaged; start from the first page.")
+        raise BadCursor(_DAMAGED)
     ((tag, x),) = v.items()
+    if tag not in tags:
+        raise BadCursor(
+            "The cursor holds a value of another type than this sort's; start from the first page."
+        )
+    if tag == "s" and isinstance(x, str) and "\x00" not in x:
+        return x
+    if tag == "b" and isinstance(x, bool):
+        return x
+    if tag == "i" and type(x) is int and _INT64[0] <= x <= _INT64[1]:
+        return x
+    if tag == "f" and type(x) in (int, float) and math.isfinite(x):
+        return float(x)
     try:
-        if tag == "d":
-            return Decimal(x)
-        if tag == "t":
+        if tag == "d" and isinstance(x, str) and len(x) <= 100 and (d := Decimal(x)).is_finite():
+            return d
+        if tag == "t" and isinstance(x, str) and len(x) <= 40:
             return datetime.fromisoformat(x)
-        if tag in ("b", "i", "f", "s"):
-            return x
     except (ValueError, ArithmeticError):
         pass
-    raise BadCursor("The cursor is damaged; start from the first page.")
+    raise BadCursor(_DAMAGED)
 
 
 def encode_cursor(sort: Sort, value: Any, record_id: int, in_nulls: bool) -> str:
@@ -205,13 +239,13 @@ def decode_cursor(sort: Sort, raw: str) -> Cursor:
             raise ValueError
         ok = payload.get("s") == sort.name and payload.get("d") == sort.descending
         rid = payload["i"]
-        if not isinstance(rid, int) or isinstance(rid, bool):
+        if type(rid) is not int or not 0 <= rid <= _INT64[1]:
             raise ValueError
     except (ValueError, KeyError, binascii.Error, orjson.JSONDecodeError):
-        raise BadCursor("The cursor is damaged; start from the first page.") from None
+        raise BadCursor(_DAMAGED) from None
     if not ok:
         raise BadCursor("The cursor belongs to another sort order; start from the first page.")
-    return Cursor(_dec_value(payload.get("v")), rid, bool(payload.get("n")))
+    return Cursor(_dec_value(payload.get("v"), sort.tags), rid, payload.get("n") is True)
 
 
 def after(sort: Sort, cur: Cursor | None, phase_nulls: bool) -> list[ColumnElement[bool]]:

@@ -2,9 +2,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
-from loadbay.core.schemas import Schema
+from loadbay.core.schemas import Id64, Schema
 
 
 class RecordRead(Schema):
@@ -48,7 +48,7 @@ class BulkActionType(StrEnum):
 
 class BulkAction(Schema):
     action: BulkActionType
-    ids: list[StrictInt] | None = Field(None, max_length=100_000, description="Act on these record ids.")
+    ids: list[Id64] | None = Field(None, max_length=100_000, description="Act on these record ids.")
     filter: list[str] | None = Field(
         None, max_length=50, description="Act on every record matching these filters (`field:op:value`)."
     )

@@ -204,23 +204,26 @@ def test_ndjson_detected_from_content(tmp_path: Path) -> None:
     assert info.sample == [(1, [1]), (2, [2])]
 
 
-def test_broken_array_yields_the_good_records_then_raises(tmp_path: Path) -> None:
+def _the_break(batches: list[Batch]) -> RowProblem:
+    [problem] = [p for b in batches for p in b.problems]
+    return problem
+
+
+def test_broken_array_yields_the_good_records_then_the_break_as_a_row_problem(tmp_path: Path) -> None:
     content = '[{"a": 1},\n {"a": 2},\n {"a" 3},\n {"a": 4}]'
     path = write(tmp_path, "broken.json", content)
     reader = JsonReader()
     info = reader.inspect(path, ReadOptions())
     # inspect() shows what can be read, and says where it stops.
     assert info.sample == [(1, [1]), (2, [2])]
-    assert any("line 3, column 8" in w for w in info.warnings)
-    seen: list[Batch] = []
-    with pytest.raises(ReadError) as err:
-        seen.extend(reader.batches(path, info, ReadOptions()))
+    assert any("line 3, column 8" in w and "Only the records before it" in w for w in info.warnings)
+    seen = list(reader.batches(path, info, ReadOptions()))
     assert rows_of(seen) == [(1, [1]), (2, [2])]
-    assert err.value.code == "invalid_json"
-    assert err.value.row == 3
+    problem = _the_break(seen)
+    assert (problem.row, problem.code) == (3, "invalid_json")
     # The parser notices the missing colon once it has read the number: it points just past the 3.
-    assert f"byte {content.index(' 3}') + 2}" in err.value.message
-    assert "line 3, column 8" in err.value.message
+    assert f"byte {content.index(' 3}') + 2}" in problem.message
+    assert "line 3, column 8" in problem.message
 
 
 def test_error_position_far_into_a_large_document(tmp_path: Path) -> None:
@@ -229,25 +232,24 @@ def test_error_position_far_into_a_large_document(tmp_path: Path) -> None:
     path = write(tmp_path, "large.json", content)
     reader = JsonReader()
     info = reader.inspect(path, ReadOptions())
-    with pytest.raises(ReadError) as err:
-        for _ in reader.batches(path, info, ReadOptions(), batch_size=1000):
-            pass
-    assert err.value.row == 5001
+    seen = list(reader.batches(path, info, ReadOptions(), batch_size=1000))
+    assert len(rows_of(seen)) == 5000
+    problem = _the_break(seen)
+    assert problem.row == 5001
     # yajl stops on the closing quote of the unexpected string (and just past an unexpected number).
     offset = content.index('"x" "y"') + 6
-    assert f"at byte {offset} (line 5001, column 28)" in err.value.message
+    assert f"at byte {offset} (line 5001, column 28)" in problem.message
 
 
 def test_cut_short_document(tmp_path: Path) -> None:
     path = write(tmp_path, "cut.json", '[{"a": 1},\n{"a": 2},\n{"a": ')
     reader = JsonReader()
     info = reader.inspect(path, ReadOptions())
-    seen: list[Batch] = []
-    with pytest.raises(ReadError) as err:
-        seen.extend(reader.batches(path, info, ReadOptions()))
+    seen = list(reader.batches(path, info, ReadOptions()))
     assert rows_of(seen) == [(1, [1]), (2, [2])]
-    assert err.value.row == 3
-    assert "cut short" in err.value.message
+    problem = _the_break(seen)
+    assert problem.row == 3
+    assert "cut short" in problem.message
 
 
 def test_broken_document_before_any_record(tmp_path: Path) -> None:

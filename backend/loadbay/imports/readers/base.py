@@ -34,6 +34,7 @@ class ReadOptions:
     header_row: int | None = None  # 1-based row number of the header; 0 means "no header row"
     sheet: str | None = None
     records_path: str | None = None  # dotted path to the array of records in a JSON document
+    decimal: str | None = None  # "." or ",": read by the validator, not the readers
     max_columns: int = 1000
     max_field_chars: int = 131_072
 

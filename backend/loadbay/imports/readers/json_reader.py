@@ -21,9 +21,10 @@ Decisions a caller can rely on:
 * NDJSON: a broken line is a RowProblem (``invalid_json``, with the column); the other lines are
   read. Row numbers are line numbers. NaN and Infinity are not JSON: a RowProblem for that line.
 * JSON documents: row numbers are 1-based positions in the records array. A syntax error cannot
-  be stepped over, so the records before it are yielded and then ``ReadError("invalid_json")``
-  is raised, naming the byte, line and column (``ReadError.row`` is the record where it broke).
-  NaN or Infinity in a document is such a syntax error.
+  be stepped over. ``inspect()`` raises ``ReadError("invalid_json")`` naming the byte, line and
+  column when no record comes before it, and warns otherwise; ``batches()`` yields the records
+  before it and then a RowProblem ``invalid_json`` with that message for the record where it
+  broke, and stops. NaN or Infinity in a document is such a syntax error.
 * In a JSON document, integers of more than 4,300 digits (Python's int conversion limit) are
   refused with ``ReadError("number_too_long")`` before the parser sees them: ijson 3.6's C backend
   crashes the process on them. Any run of that many digits counts, even inside a string. On an
@@ -150,11 +151,15 @@ class JsonReader:
                         batch = Batch(rows=[])
             except ReadError as exc:
                 error = exc
-            # Records read before a syntax error are handed over first; the error then ends the read.
+            # A syntax error cannot be stepped over: the records before it are staged, as the
+            # profile said, and the break is reported as the problem of the record where it is.
+            if error is not None:
+                last = max(
+                    (r for r, _ in chain(batch.rows, ((p.row, None) for p in batch.problems))), default=0
+                )
+                batch.problems.append(RowProblem(error.row or last + 1, error.code, error.message))
             if batch.rows or batch.problems:
                 yield batch
-            if error is not None:
-                raise error
         finally:
             _close(items)
 
@@ -587,6 +592,9 @@ def _locate(
     stack = ["map"]
     keys: list[Any] = [None]
     arrays = 0  # arrays open on the current path: nothing below one can be the records array
+    # No records array can start deeper than this many levels, so deeper values are skipped whole,
+    # without tracking their path: the cost stays linear in the file however deep it nests.
+    limit = len(wanted) if wanted is not None else DETECT_DEPTH
     pending: tuple[str, Any] | None = None
     while True:
         if pending is not None:
@@ -601,17 +609,28 @@ def _locate(
             if len(stack) == 1 and len(top_keys) < 50:
                 top_keys.append(value)
             continue
-        path = [str(k) for k in keys[: len(stack)]] if arrays == 0 else None
-        if wanted is not None and path == wanted and event != "start_array" and event not in _ENDS:
+        if event in _ENDS:
+            if stack.pop() == "array":
+                arrays -= 1
+            keys.pop()
+            if not stack:
+                return None
+            continue
+        if arrays or len(stack) > limit:
+            if event in _STARTS:
+                _skip(events, 1)
+            continue
+        path = [str(k) for k in keys[: len(stack)]]
+        if wanted is not None and path == wanted and event != "start_array":
             kind = "an object" if event == "start_map" else f"a {event}"
             raise ReadError(
                 "records_path_not_array",
                 f"{'.'.join(wanted)!r} is {kind} in this document, not an array of records.",
             )
         if event == "start_array":
-            if path is not None and path == wanted:
+            if path == wanted:
                 return path, None
-            if path is not None and wanted is None and len(stack) <= DETECT_DEPTH:
+            if wanted is None:
                 first = next(events, None)
                 if first is not None and first[0] == "start_map":
                     return path, first
@@ -620,14 +639,11 @@ def _locate(
             keys.append(None)
             arrays += 1
         elif event == "start_map":
+            if len(stack) == limit:
+                _skip(events, 1)
+                continue
             stack.append("map")
             keys.append(None)
-        elif event in _ENDS:
-            if stack.pop() == "array":
-                arrays -= 1
-            keys.pop()
-            if not stack:
-                return None
 
 
 def _open_document(

@@ -1513,6 +1513,11 @@ export interface components {
              */
             decimal_comma: boolean;
             /**
+             * Decimal
+             * @description The decimal mark chosen, if one was.
+             */
+            decimal?: ("." | ",") | null;
+            /**
              * Profiled Rows
              * @description Rows read to build this profile.
              */
@@ -1904,6 +1909,11 @@ export interface components {
              * @description Dotted path to the array of records (JSON), e.g. `orderedItems`.
              */
             records_path?: string | null;
+            /**
+             * Decimal
+             * @description Decimal mark of the numbers: `.` (then `,` or a space groups thousands: `1,234.56`) or `,` (then `.` or a space does: `1.234,56`); detected when null.
+             */
+            decimal?: ("." | ",") | null;
         };
         /** RecordCount */
         RecordCount: {

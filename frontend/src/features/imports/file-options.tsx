@@ -13,9 +13,16 @@ const DELIMITERS = [
   { value: "|", label: "Pipe ( | )" },
 ];
 
+// The decimal mark, when detection cannot tell 3,50 from 1.234,56: the other mark then groups thousands.
+const DECIMALS = [
+  { value: "detect", label: "Detect" },
+  { value: ",", label: "Comma: 1.234,56" },
+  { value: ".", label: "Point: 1,234.56" },
+];
+
 type Props = { session: ImportSession; onApply: (options: ReadOptions) => Promise<void> };
 
-/** How the file is read (encoding, delimiter, header row, sheet, records path): only what its format needs. */
+/** How the file is read (encoding, delimiter, header row, sheet, records path, decimal mark): only what its format needs. */
 export function FileOptions({ session, onApply }: Props) {
   const profile = session.profile;
   const format = profile?.format ?? session.format ?? "csv";
@@ -29,6 +36,7 @@ export function FileOptions({ session, onApply }: Props) {
   const [headerRow, setHeaderRow] = useState<number | string>(profile?.header_row ?? 1);
   const [sheet, setSheet] = useState<string | null>(profile?.sheet ?? sheets[0] ?? null);
   const [recordsPath, setRecordsPath] = useState(profile?.records_path ?? "");
+  const [decimal, setDecimal] = useState<string>(profile?.decimal ?? "detect");
   // What the person did not change is detected again (a new sheet has its own header row).
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const touch = (k: string) => setTouched((t) => new Set(t).add(k));
@@ -42,6 +50,7 @@ export function FileOptions({ session, onApply }: Props) {
     profile.sheet && `sheet “${profile.sheet}”`,
     !json && `header on row ${profile.header_row ?? "–"}`,
     json && profile.records_path && `records at “${profile.records_path}”`,
+    profile.decimal && `decimal ${profile.decimal === "," ? "comma" : "point"}`,
     `${profile.columns.length} columns`,
   ]
     .filter(Boolean)
@@ -55,6 +64,7 @@ export function FileOptions({ session, onApply }: Props) {
         header_row: json || !touched.has("header") ? null : typeof headerRow === "number" ? headerRow : Number(headerRow),
         sheet: sheets.length ? sheet : null,
         records_path: json ? recordsPath || null : null,
+        decimal: decimal === "," || decimal === "." ? decimal : null,
       }),
     );
 
@@ -86,6 +96,7 @@ export function FileOptions({ session, onApply }: Props) {
             )}
             {sheets.length > 0 && <Select label="Sheet" w={200} data={sheets} value={sheet} onChange={setSheet} comboboxProps={{ withinPortal: true }} />}
             {!json && <NumberInput label="Header row" description="0: no header" w={140} min={0} max={10000} value={headerRow} onChange={(v) => { setHeaderRow(v); touch("header"); }} />}
+            <Select label="Decimal mark" w={190} data={DECIMALS} value={decimal} onChange={(v) => setDecimal(v ?? "detect")} allowDeselect={false} comboboxProps={{ withinPortal: true }} />
             {json && <TextInput label="Records path" description="Dotted path to the array, e.g. orderedItems" w={280} value={recordsPath} onChange={(e) => setRecordsPath(e.currentTarget.value)} />}
             <Button onClick={() => void apply()} loading={busy} variant="light">
               Read again
