@@ -23,7 +23,7 @@ from loadbay.config import Settings, get_settings
 from loadbay.core import clients, isolate
 from loadbay.core.bodies import RequestBodyLimit
 from loadbay.core.docs import install_docs
-from loadbay.core.headers import SecurityHeadersMiddleware
+from loadbay.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import check_scrape, metrics_middleware
 from loadbay.core.routing import explain_miss
@@ -117,7 +117,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", error=repr(exc))
-        return _error(500, "internal_error", "Something went wrong on the server; it has been logged.")
+        # Answered by Starlette's outermost middleware, outside the one that adds these.
+        return _error(
+            500,
+            "internal_error",
+            "Something went wrong on the server; it has been logged.",
+            headers=dict(SECURITY_HEADERS),
+        )
 
 
 def _static_dir(settings: Settings) -> Path | None:

@@ -76,3 +76,21 @@ async def test_without_a_built_web_app_the_docs_page_says_where_the_contract_is(
     assert r.status_code == 200
     assert "/api/v1/openapi.json" in r.text
     assert "<script" not in r.text
+
+
+async def test_an_unexpected_error_and_a_refused_body_carry_the_headers_too(built_app):
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    built_app.add_api_route("/api/v1/test-boom", boom)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=built_app, raise_app_exceptions=False), base_url="http://testserver"
+    ) as c:
+        r = await c.get("/api/v1/test-boom")
+        assert r.status_code == 500
+        assert r.json()["error"] == "internal_error"
+        assert_secure(r)
+        big = b"{" + b" " * (built_app.state.settings.max_json_bytes + 1) + b"}"
+        r = await c.post("/api/v1/auth/login", content=big, headers={"Content-Type": "application/json"})
+        assert r.status_code == 413
+        assert_secure(r)

@@ -86,3 +86,31 @@ async def test_the_report_is_its_format_or_plain_bytes_when_asked(catalog: Live,
                 report_url, params={"format": fmt}, headers={**reader, "Accept": accept}
             )
             assert r.headers["content-type"] == own.headers["content-type"], accept
+
+
+async def test_pages_of_rows_and_of_imports_follow_their_next_cursor(catalog: Live, tmp_path: Path):
+    live = catalog
+    import_id = await _staged(live, tmp_path)
+    await _staged(live, tmp_path)
+    rows_url = live.url(f"/imports/{import_id}/rows")
+    seen: list[int] = []
+    cursor: int | None = None
+    while True:
+        params = {"limit": 7, **({"cursor": cursor} if cursor is not None else {})}
+        page = (await live.client.get(rows_url, params=params, headers=live.editor)).json()
+        seen += [r["row"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        # The cursor is the last row number of the page, the same type the query takes.
+        assert cursor == page["items"][-1]["row"]
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) == 30
+
+    listed = (await live.client.get(live.url("/imports"), params={"limit": 1}, headers=live.editor)).json()
+    assert isinstance(listed["next_cursor"], int)
+    rest = await live.client.get(
+        live.url("/imports"), params={"limit": 1, "cursor": listed["next_cursor"]}, headers=live.editor
+    )
+    assert rest.status_code == 200
+    assert [i["id"] for i in rest.json()["items"]] != [i["id"] for i in listed["items"]]

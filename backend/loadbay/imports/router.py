@@ -139,7 +139,7 @@ async def list_imports(
     items, nxt = await service.list_sessions(session, actor=actor, limit=limit, cursor=cursor, status=status_)
     # Listing leaves out the mapping suggestions: they are worked out per session, on request.
     page = [await _read(session, i, suggest=False) for i in items]
-    return ImportPage(items=page, next_cursor=str(nxt) if nxt else None)
+    return ImportPage(items=page, next_cursor=nxt or None)
 
 
 @router.get("/{import_id}", operation_id="imports-get", responses=answers.ROWS_ETAG)
@@ -264,7 +264,7 @@ async def list_rows(
     )
     return StagedRowPage(
         items=[StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors) for r in items],
-        next_cursor=str(nxt) if nxt is not None else None,
+        next_cursor=nxt,
     )
 
 

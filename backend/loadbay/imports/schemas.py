@@ -183,7 +183,10 @@ class ImportRead(Schema):
 
 class ImportPage(Schema):
     items: list[ImportRead]
-    next_cursor: str | None
+    next_cursor: int | None = Field(
+        description="Pass as `cursor` for the next page (the position after this page); null on the last "
+        "page."
+    )
 
 
 class MappingSave(Schema):
@@ -208,7 +211,10 @@ class StagedRowRead(Schema):
 
 class StagedRowPage(Schema):
     items: list[StagedRowRead]
-    next_cursor: str | None
+    next_cursor: int | None = Field(
+        description="The last row number of this page: pass it as `cursor` for the rows after it; null on "
+        "the last page."
+    )
 
 
 class RowCount(Schema):

@@ -1561,8 +1561,11 @@ export interface components {
         ImportPage: {
             /** Items */
             items: components["schemas"]["ImportRead"][];
-            /** Next Cursor */
-            next_cursor: string | null;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the position after this page); null on the last page.
+             */
+            next_cursor: number | null;
         };
         /** ImportRead */
         ImportRead: {
@@ -2092,8 +2095,11 @@ export interface components {
         StagedRowPage: {
             /** Items */
             items: components["schemas"]["StagedRowRead"][];
-            /** Next Cursor */
-            next_cursor: string | null;
+            /**
+             * Next Cursor
+             * @description The last row number of this page: pass it as `cursor` for the rows after it; null on the last page.
+             */
+            next_cursor: number | null;
         };
         /** StagedRowRead */
         StagedRowRead: {

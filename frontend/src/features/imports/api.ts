@@ -46,10 +46,10 @@ export const importQuery = (workspaceId: number, importId: number) =>
     },
   });
 
-export const importListPage = (workspaceId: number, cursor: string | undefined, signal?: AbortSignal) =>
+export const importListPage = (workspaceId: number, cursor: number | undefined, signal?: AbortSignal) =>
   unwrap(
     api.GET("/api/v1/workspaces/{workspace_id}/imports", {
-      params: { path: { workspace_id: workspaceId }, query: { limit: 50, cursor: cursor ? Number(cursor) : undefined } },
+      params: { path: { workspace_id: workspaceId }, query: { limit: 50, cursor } },
       signal,
     }),
   );

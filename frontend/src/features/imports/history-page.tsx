@@ -26,7 +26,7 @@ export default function HistoryPage() {
   const list = useInfiniteQuery({
     queryKey: importKeys.list(workspaceId),
     queryFn: ({ pageParam, signal }) => importListPage(workspaceId, pageParam, signal),
-    initialPageParam: undefined as string | undefined,
+    initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     // While one runs, its row follows it.
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((i) => RUNNING_STATUSES.has(i.status))) ? 2000 : false),

@@ -20,7 +20,7 @@ function server(rowNumbers: number[]) {
         else hi = mid;
       }
       const items = rows.slice(lo, lo + limit);
-      return { items, next_cursor: lo + limit < rows.length ? String(items[items.length - 1]!.row) : null };
+      return { items, next_cursor: lo + limit < rows.length ? items[items.length - 1]!.row : null };
     },
   };
 }

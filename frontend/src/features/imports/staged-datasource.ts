@@ -6,7 +6,7 @@ const WALK_PAGE = 1000;
 /** Up to this many matching rows, a block asked out of order is reached exactly, by walking. */
 const WALK_LIMIT = 20_000;
 
-type Page = { items: StagedRow[]; next_cursor: string | null };
+type Page = { items: StagedRow[]; next_cursor: number | null };
 
 type Options = {
   filter: RowFilter;
