@@ -26,6 +26,7 @@ from loadbay.core.docs import install_docs
 from loadbay.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import check_scrape, metrics_middleware
+from loadbay.core.queries import QueryStringCheck
 from loadbay.core.routing import explain_miss
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # A body over the limit is refused before anything reads it.
     app.add_middleware(RequestBodyLimit, limit=settings.max_json_bytes, exempt=is_upload)
+    app.add_middleware(QueryStringCheck)
     # Outermost: error answers (a refused body too) and static files carry the headers.
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(api_router)

@@ -199,3 +199,19 @@ async def test_a_filter_value_past_what_the_column_holds_is_read_or_refused_neve
         assert r.status_code in (200, 422), (flt, r.text)
         if r.status_code == 422:
             _is_error(r, 422)
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [("q=a%00b", "q"), ("filter=name:eq:x%00", "filter"), ("sort=name&q%00=1", "q\\u0000")],
+)
+async def test_a_nul_in_a_query_parameter_is_a_422_naming_it_on_both_databases(
+    client: httpx.AsyncClient, ws: Any, admin: dict[str, str], items: Any, query: str, named: str
+) -> None:
+    r = await client.get(f"{rec_url(ws.id)}?{query}", headers=admin)
+    _is_error(r, 422)
+    assert r.json()["fields"][0] == {
+        "field": named,
+        "code": "nul_character",
+        "message": "text without NUL characters",
+    }

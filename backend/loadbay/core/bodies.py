@@ -28,7 +28,7 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def _answer(send: Send, status: int, body: ErrorBody) -> None:
+async def answer(send: Send, status: int, body: ErrorBody) -> None:
     payload = orjson.dumps(body.model_dump())
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     # The rest of the body is not read: the connection cannot be reused.
@@ -58,7 +58,7 @@ class RequestBodyLimit:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length", "")
         if length.isascii() and length.isdigit() and int(length) > self.limit:
-            await _answer(send, 413, self._too_large(f"{int(length):,} bytes"))
+            await answer(send, 413, self._too_large(f"{int(length):,} bytes"))
             return
         chunks: list[bytes] = []
         size = 0
@@ -71,7 +71,7 @@ class RequestBodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _answer(send, 413, self._too_large("larger than that"))
+                await answer(send, 413, self._too_large("larger than that"))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -81,10 +81,10 @@ class RequestBodyLimit:
             try:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                await _answer(send, 422, _not_json(exc))
+                await answer(send, 422, _not_json(exc))
                 return
             if _NUL_ESCAPE.search(body) and (where := _nul_path(parsed, [])) is not None:
-                await _answer(send, 422, _nul(where))
+                await answer(send, 422, _nul(where))
                 return
         replay: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *early]
 
