@@ -375,6 +375,10 @@ async def _commit_chunk_once(ctx: dict[str, Any], session_id: int, chunk_no: int
             return "nothing to do"
         if imp.status != ImportStatus.committing:
             chunk.status = ChunkStatus.cancelled
+            chunk.finished_at = utcnow()
+            await session.flush()
+            # A cancel waits for the chunks that were running: this may have been the last of them.
+            await _maybe_finish(session, session_id)
             return "cancelled"
         assert imp.entity_id is not None
         _, fields = await _entity_and_fields(session, imp.entity_id)

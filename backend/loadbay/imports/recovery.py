@@ -92,13 +92,15 @@ async def sweep_imports(ctx: dict[str, Any]) -> dict[str, int]:
                 session_id=imp.id,
             )
             out["commits"] += 1
-        # Chunks past their lease. A locked row is a chunk being applied right now: skipped.
+        # Chunks past their lease. A locked row is a chunk being applied right now: skipped. Those of
+        # a cancelled import are sent too: the run sees the cancel, ends the chunk cancelled, and the
+        # import's counts become final (it waits for its running chunks).
         rows = (
             await session.execute(
                 select(ImportChunk, ImportSession.file_id)
                 .join(ImportSession, ImportSession.id == ImportChunk.session_id)
                 .where(
-                    ImportSession.status == ImportStatus.committing,
+                    ImportSession.status.in_([ImportStatus.committing, ImportStatus.cancelled]),
                     ImportChunk.status.in_(OPEN),
                     (ImportChunk.heartbeat_at.is_(None)) | (ImportChunk.heartbeat_at < cutoff),
                 )
