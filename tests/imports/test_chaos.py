@@ -47,6 +47,12 @@ def test_commits_resume_whenever_workers_and_the_api_are_killed() -> None:
         "2",
         "--kills-max",
         "3",
+        "--chunk-rows",  # many small chunks: the commit lasts long enough for the kills to land in it
+        "25",
+        "--min-kills",  # a kill that comes after the commit's end is not counted: rounds are added
+        "3",
+        "--max-rounds",
+        "8",
     ]
     if db == "postgres":
         redis_url = os.environ.get("LOADBAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -56,7 +62,7 @@ def test_commits_resume_whenever_workers_and_the_api_are_killed() -> None:
     out = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    assert summary["rounds"] == 2
-    assert summary["kills"] >= 2, summary  # the seed's moments land during the commits
+    assert 2 <= summary["rounds"] <= 8
+    assert summary["kills"] >= 3, summary  # kills that landed while the commits were running
     expected = INVARIANTS | ({"no connection idle in transaction"} if db == "postgres" else set())
     assert expected <= set(summary["checked"]), summary

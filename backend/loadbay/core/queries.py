@@ -2,14 +2,15 @@
 
 PostgreSQL refuses NUL in text, so a search or filter holding one would reach the driver and come
 back as a generic refusal naming nothing; SQLite would search for it. Both databases answer the same
-here, before any route runs. (JSON bodies get the same check in ``core.bodies``.)
+here, before any route runs. (JSON bodies get the same check in ``core.bodies``.) A file name is
+cleaned for display instead, as in a body (``core.bodies.CLEANED``).
 """
 
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from loadbay.core.bodies import answer
+from loadbay.core.bodies import CLEANED, answer
 from loadbay.errors import ErrorBody, FieldError
 
 
@@ -19,7 +20,7 @@ def nul_parameter(query_string: bytes) -> str | None:
         return None
     text = query_string.decode("latin-1")
     for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
-        if "\x00" in name or "\x00" in value:
+        if "\x00" in name or ("\x00" in value and name not in CLEANED):
             return name.replace("\x00", "\\u0000")
     return None
 
