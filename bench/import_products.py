@@ -17,7 +17,8 @@ What it does:
    (CSV); with ``--reimport``, the same file again, end to end; with ``--bulk``, the file staged once
    more, then one field set on every staged row and every row discarded (each one request, timed);
 4. on PostgreSQL, measures a raw ``COPY`` of the same rows (the committed records' columns) into a
-   fresh table with the same indexes, and prints ``commit_vs_copy`` = commit / that COPY.
+   fresh table with the same indexes, and prints ``commit_vs_copy`` = commit / that COPY; and the
+   event rows the imports wrote (``events``: count, payload bytes, the table's bytes).
 
 The last line on stdout is one JSON object: seconds per stage, rows/s, final counts, peak memory
 (VmHWM) of the server and of the worker, and ``commit_vs_copy``.
@@ -190,6 +191,19 @@ def bulk_override(client: httpx.Client, ws: int, path: Path) -> dict[str, Any]:
     return out
 
 
+def event_log_size(plain_url: str) -> dict[str, int]:
+    """The event rows the imports wrote: how many, and their bytes (payload as stored, and the table)."""
+    with psycopg.connect(plain_url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('events')").fetchone() == (None,):
+            return {}
+        n, payload = conn.execute(
+            "SELECT count(*), coalesce(sum(pg_column_size(payload)), 0) FROM events "
+            "WHERE action = 'import.committed'"
+        ).fetchone() or (0, 0)
+        (table,) = conn.execute("SELECT pg_total_relation_size('events')").fetchone() or (0,)
+    return {"import_events": int(n), "payload_bytes": int(payload), "table_bytes": int(table)}
+
+
 def raw_copy_seconds(plain_url: str) -> float:
     """COPY the committed records' rows into a fresh table with the same columns and indexes."""
     with psycopg.connect(plain_url, autocommit=True) as conn:
@@ -320,6 +334,7 @@ def main() -> None:
             "worker": peak_rss_mb(worker.pid) if worker else None,
         }
         if plain is not None:
+            result["events"] = event_log_size(plain)
             copy_s = raw_copy_seconds(plain)
             result["raw_copy_seconds"] = round(copy_s, 2)
             result["commit_vs_copy"] = round(times["commit"] / copy_s, 2)

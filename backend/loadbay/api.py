@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from loadbay.auth.router import keys_router
 from loadbay.auth.router import router as auth_router
+from loadbay.events.router import router as events_router
 from loadbay.imports.router import router as imports_router
 from loadbay.invitations.router import public_router as invitations_public_router
 from loadbay.invitations.router import router as invitations_router
@@ -22,3 +23,4 @@ api_router.include_router(keys_router)
 api_router.include_router(schema_router)
 api_router.include_router(records_router)
 api_router.include_router(imports_router)
+api_router.include_router(events_router)

@@ -11,10 +11,15 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay import bootstrap
+from loadbay.auth import service as auth_service
 from loadbay.config import Settings, get_settings
 from loadbay.core.actor import Role
 from loadbay.db import make_engine, make_sessionmaker, session_scope
 from loadbay.errors import AppError
+from loadbay.imports.client import ImportFailed, run_import
+from loadbay.jobs import registry
+from loadbay.worker.arq_worker import run as run_worker
+from loadbay.workspaces import service as workspace_service
 
 app = typer.Typer(help="Loadbay: self-hosted data imports.", no_args_is_help=True, add_completion=False)
 schema_app = typer.Typer(help="Entities and fields.", no_args_is_help=True)
@@ -126,9 +131,7 @@ def worker() -> None:
     if not settings.redis_url:
         err.print("[red]error:[/red] set LOADBAY_REDIS_URL; without Redis, jobs run inside `loadbay serve`.")
         raise typer.Exit(2)
-    from loadbay.worker.arq_worker import run
-
-    run(settings)
+    run_worker(registry(settings), settings)
 
 
 @schema_app.command("apply")
@@ -171,9 +174,6 @@ def users_create(
     ] = False,
 ) -> None:
     """Create a user, optionally as a member of a workspace."""
-    from loadbay.auth import service as auth_service
-    from loadbay.workspaces import service as workspace_service
-
     if len(password) < 8:
         err.print("[red]error:[/red] the password needs at least 8 characters")
         raise typer.Exit(2)
@@ -201,8 +201,6 @@ def users_instance_admin(
     revoke: Annotated[bool, typer.Option("--revoke", help="Take the right away instead.")] = False,
 ) -> None:
     """Make a user an instance administrator (may create workspaces), or with --revoke no longer."""
-    from loadbay.auth import service as auth_service
-
     migrate_db()
     user = _run(lambda s: auth_service.set_instance_admin(s, email=email, instance_admin=not revoke))
     state = "no longer an" if revoke else "now an"
@@ -220,8 +218,6 @@ def users_set_password(
     ],
 ) -> None:
     """Set a user's password (signs out their sessions)."""
-    from loadbay.auth import service as auth_service
-
     if len(password) < 8:
         err.print("[red]error:[/red] the password needs at least 8 characters")
         raise typer.Exit(2)
@@ -236,7 +232,6 @@ def api_keys_create(
     role: Annotated[Role, typer.Option(help="Role the key acts with.")] = Role.editor,
 ) -> None:
     """Create an API key and print its token (shown once)."""
-    from loadbay.auth import service as auth_service
 
     async def go(session: AsyncSession) -> str:
         actor = await bootstrap.system_actor(session, workspace)
@@ -268,8 +263,6 @@ def import_file(
     as_json: Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")] = False,
 ) -> None:
     """Import a file through the API: upload, map, stage, commit, with progress bars."""
-    from loadbay.imports.client import ImportFailed, run_import
-
     if not api_key:
         err.print("[red]error:[/red] pass --api-key or set LOADBAY_API_KEY (see `loadbay api-keys create`)")
         raise typer.Exit(2)

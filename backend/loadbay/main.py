@@ -27,10 +27,12 @@ from loadbay.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from loadbay.core.logging import configure_logging
 from loadbay.core.metrics import check_scrape, metrics_middleware
 from loadbay.core.queries import QueryStringCheck
+from loadbay.core.request_id import RequestIdMiddleware
 from loadbay.core.routing import explain_miss
 from loadbay.db import make_engine, make_sessionmaker
 from loadbay.errors import AppError, ErrorBody, FieldError
 from loadbay.imports.router import is_upload
+from loadbay.jobs import registry
 from loadbay.worker.backend import make_backend
 
 log = structlog.get_logger()
@@ -175,7 +177,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
         app.state.engine = eng
         if sessionmaker is None:
             app.state.sessionmaker = make_sessionmaker(eng)
-        app.state.jobs = make_backend(settings, app.state.sessionmaker)
+        app.state.jobs = make_backend(settings, app.state.sessionmaker, registry(settings))
         await app.state.jobs.start()
         await asyncio.to_thread(isolate.start_server)
         try:
@@ -212,6 +214,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None, sessionm
     app.add_middleware(QueryStringCheck)
     # Outermost: error answers (a refused body too) and static files carry the headers.
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outside everything: every answer, an error too, names its request.
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(api_router)
     clients.install(app)
 

@@ -2,6 +2,7 @@
 
 from loadbay.auth.models import ApiKey, AuthSession, LoginFailure, User
 from loadbay.db import Base
+from loadbay.events.models import Event
 from loadbay.imports.models import ImportChunk, ImportSession, SavedMapping, StagedRow
 from loadbay.invitations.models import Invitation
 from loadbay.records.models import Record
@@ -13,6 +14,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "Entity",
+    "Event",
     "FieldDef",
     "ImportChunk",
     "ImportSession",

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -71,8 +72,6 @@ async def catalog(live: Live) -> Live:
 
 
 def generate(path: Path, rows: int, **opts: Any) -> dict[str, Any]:
-    import json
-
     stats = path.with_suffix(".json")
     args = [sys.executable, str(GENERATOR), "--rows", str(rows), "--out", str(path), "--stats", str(stats)]
     for k, v in opts.items():
@@ -172,6 +171,36 @@ async def check_invariants(live: Live, imp: dict[str, Any], file_rows: int) -> N
             )
         ).one()
         assert ledger[0] == ledger[1], ledger
+        await check_commit_events(conn, imp)
+
+
+async def check_commit_events(conn: Any, imp: dict[str, Any]) -> None:
+    """The event log agrees with the ledger: one event per chunk done, the ids it created and updated
+    are the import's counts, none twice."""
+    if imp["status"] not in ("completed", "completed_with_errors", "cancelled", "failed"):
+        return
+    rows = (
+        await conn.execute(
+            text("SELECT payload FROM events WHERE import_id = :s AND action = 'import.committed'"),
+            {"s": imp["id"]},
+        )
+    ).all()
+    done = (
+        await conn.execute(
+            text("SELECT count(*) FROM import_chunks WHERE session_id = :s AND status = 'done'"),
+            {"s": imp["id"]},
+        )
+    ).scalar_one()
+    payloads = [json.loads(p) if isinstance(p, str) else p for (p,) in rows]
+    assert len(payloads) == done, (len(payloads), done)
+    created = [i for p in payloads for i in p["created"]]
+    updated = [i for p in payloads for i in p["updated"]]
+    c = imp["counts"]
+    if "created" in c:
+        assert (len(created), len(updated)) == (c["created"], c["updated"]), c
+    assert len(set(created)) == len(created)
+    assert len(set(updated)) == len(updated)
+    assert not set(created) & set(updated)
 
 
 async def record_count(live: Live, entity: str = "products") -> int:

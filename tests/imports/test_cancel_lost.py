@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import update
 
 from loadbay.db import make_sessionmaker, session_scope, utcnow
-from loadbay.imports import jobs, recovery
+from loadbay.imports import committing, recovery
 from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus
 from tests.imports.conftest import Live, generate, map_as_suggested, stage, upload
 
@@ -63,7 +63,7 @@ async def test_a_chunk_that_sees_the_cancel_ends_cancelled_and_the_import_finish
 ):
     live = catalog
     session_id = await _cancelled_with_a_running_chunk(live, tmp_path, lease_gone=False)
-    assert await jobs.commit_chunk(live.app.state.jobs.ctx, session_id, 0) == "cancelled"
+    assert await committing.commit_chunk(live.app.state.jobs.ctx, session_id, 0) == "cancelled"
     got = await _finished(live, session_id)
     assert got["status"] == "cancelled"
     assert got["counts"]["chunks_cancelled"] == 1

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from loadbay.auth.jobs import housekeeping
 from loadbay.auth.models import AuthSession, LoginFailure
-from loadbay.config import Settings
+from loadbay.config import Settings, get_settings
 from loadbay.db import make_engine, make_sessionmaker, session_scope, utcnow
 from loadbay.imports.models import ImportSession, ImportStatus
+from loadbay.jobs import registry
+from loadbay.worker.arq_worker import worker_settings
 from loadbay.worker.backend import InProcessBackend
-from loadbay.worker.jobs import housekeeping
 from tests.fixtures.database import empty_database
 from tests.fixtures.factories import make_user, make_workspace
 
@@ -56,7 +58,7 @@ async def test_housekeeping_drops_only_what_expired_and_is_idempotent(session, s
 async def test_in_process_backend_runs_enqueued_jobs(session, sessionmaker):
     await _seed_stale(session)
     await session.commit()
-    backend = InProcessBackend(sessionmaker)
+    backend = InProcessBackend(sessionmaker, registry(get_settings()))
     await backend.enqueue("housekeeping", job_id="hk")
     await backend.enqueue("housekeeping", job_id="hk")  # same id while running: not run twice at once
     for _ in range(100):
@@ -156,7 +158,6 @@ async def test_deployments_sharing_one_redis_each_run_their_own_sweeps(tmp_path:
     from arq.worker import Worker
 
     from loadbay.cli import migrate_db
-    from loadbay.worker.arq_worker import worker_settings
 
     knobs = {"sweep_seconds": 1, "import_lease_seconds": 3}
     tag = uuid.uuid4().hex[:8]
@@ -187,7 +188,11 @@ async def test_deployments_sharing_one_redis_each_run_their_own_sweeps(tmp_path:
                 RedisSettings.from_dsn(REDIS_URL), default_queue_name=deployments[0].queue_name
             )
             pools.append(pool)
-            ahead = Worker(**worker_settings(deployments[0]), redis_pool=pool, handle_signals=False)
+            ahead = Worker(
+                **worker_settings(deployments[0], registry(deployments[0])),
+                redis_pool=pool,
+                handle_signals=False,
+            )
             now = datetime.now(tz=ahead.timezone)
             for _ in range(90):
                 await ahead.run_cron(now, 60)

@@ -20,22 +20,24 @@ import os
 import signal
 import time
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import DBAPIError
 
+import loadbay.models  # noqa: F401 - every mapped class, for the ORM's relationships in a part
 from loadbay.config import Settings
+from loadbay.core.logging import configure_logging
 from loadbay.db import make_engine, make_sessionmaker, utcnow
+from loadbay.imports import pipeline
+from loadbay.imports.commit import db_message, is_transient
 from loadbay.imports.models import ImportSession, ImportStatus
+from loadbay.imports.pipeline import StagingSpec
 from loadbay.imports.readers.base import ReadError
 from loadbay.imports.readers.csv_reader import CsvReader, Part, SplitMismatch
 from loadbay.imports.stage import StageCounts
+from loadbay.imports.validate import StagedBatch
 from loadbay.worker.backend import job_session
-
-if TYPE_CHECKING:
-    from loadbay.imports.jobs import StagingSpec
-    from loadbay.imports.validate import StagedBatch
 
 log = structlog.get_logger()
 
@@ -48,7 +50,7 @@ class StagingInterrupted(Exception):
     """A part lost its database connection (or the database went away): staging starts again later."""
 
 
-def parts_of(settings: Settings, spec: "StagingSpec") -> list[Part]:
+def parts_of(settings: Settings, spec: StagingSpec) -> list[Part]:
     """The parts to stage side by side; one part when the file, the format or the setup gain nothing."""
     whole = [Part(None, 1, None)]
     wanted = settings.staging_processes or min(os.cpu_count() or 1, 4)
@@ -68,12 +70,12 @@ def _mp() -> Any:
     # A fork server, not fork: the worker's event loop, threads and connections stay out of the
     # children, and the server has the modules imported already, so a part starts in milliseconds.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["loadbay.models", "loadbay.imports.jobs"])
+    ctx.set_forkserver_preload(["loadbay.models", "loadbay.imports.pipeline"])
     return ctx
 
 
 async def stage_in_parts(
-    ctx: dict[str, Any], settings: Settings, spec: "StagingSpec", parts: list[Part]
+    ctx: dict[str, Any], settings: Settings, spec: StagingSpec, parts: list[Part]
 ) -> StageCounts:
     mp = _mp()
     counts = StageCounts()
@@ -152,12 +154,9 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _part_process(conn: Connection, settings: Settings, spec: "StagingSpec", part: Part) -> None:
+def _part_process(conn: Connection, settings: Settings, spec: StagingSpec, part: Part) -> None:
     _die_with_parent()
     try:
-        import loadbay.models  # noqa: F401 - every mapped class, for the ORM's relationships
-        from loadbay.core.logging import configure_logging
-
         configure_logging(settings.log_level, settings.log_format)
         seconds = asyncio.run(_stage_part(conn, settings, spec, part))
         conn.send(("done", seconds))
@@ -166,8 +165,6 @@ def _part_process(conn: Connection, settings: Settings, spec: "StagingSpec", par
     except ReadError as e:
         conn.send(("read_error", e.code, e.message, e.row))
     except DBAPIError as e:
-        from loadbay.imports.commit import db_message, is_transient
-
         conn.send(("db_error", is_transient(e), db_message(e)))
     except Exception as e:
         log.exception("staging_part_failed", session_id=spec.session_id, part=part.first_line)
@@ -177,10 +174,8 @@ def _part_process(conn: Connection, settings: Settings, spec: "StagingSpec", par
 
 
 async def _stage_part(
-    conn: Connection, settings: Settings, spec: "StagingSpec", part: Part
+    conn: Connection, settings: Settings, spec: StagingSpec, part: Part
 ) -> dict[str, float]:
-    from loadbay.imports import jobs
-
     engine = make_engine(settings.model_copy(update={"db_pool_size": 2}))
     try:
         ctx: dict[str, Any] = {
@@ -188,16 +183,16 @@ async def _stage_part(
             "settings": settings,
             "backend": None,
         }
-        validator, refs = await jobs.checking_tools(ctx, spec)
+        validator, refs = await pipeline.checking_tools(ctx, spec)
         counts = StageCounts()
         batches = CsvReader().batches(
-            spec.path, spec.info, spec.options, batch_size=jobs.STAGE_BATCH, part=part
+            spec.path, spec.info, spec.options, batch_size=pipeline.STAGE_BATCH, part=part
         )
 
-        def on_checked(staged: "StagedBatch", rows_read: int) -> None:
+        def on_checked(staged: StagedBatch, rows_read: int) -> None:
             conn.send(("keys", staged.key_norm, staged.row_no, rows_read))
 
-        await jobs.write_batches(
+        await pipeline.write_batches(
             ctx, spec.session_id, batches, validator, refs, counts, on_checked, report_rows=False
         )
         return counts.seconds

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loadbay.config import Settings
+from loadbay.config import Settings, get_settings
 from loadbay.db import utcnow
 from loadbay.imports.models import ChunkStatus, ImportChunk, ImportSession, ImportStatus
 from loadbay.worker.backend import defer, job_session
@@ -27,8 +27,6 @@ OPEN = (ChunkStatus.pending, ChunkStatus.running)
 
 
 def settings_of(ctx: dict[str, Any]) -> Settings:
-    from loadbay.config import get_settings
-
     s: Settings | None = ctx.get("settings")
     return s or get_settings()
 

@@ -21,8 +21,8 @@ from loadbay.config import Settings
 from loadbay.core.actor import Actor
 from loadbay.errors import Conflict
 from loadbay.imports import service, storage
-from loadbay.imports.jobs import file_info
 from loadbay.imports.models import ImportStatus, RowStatus, StagedRow
+from loadbay.imports.pipeline import file_info
 from loadbay.imports.readers import reader_for
 from loadbay.imports.readers.base import FileInfo, ReadOptions
 

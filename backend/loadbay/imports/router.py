@@ -24,6 +24,7 @@ from loadbay.errors import (
     UploadCut,
 )
 from loadbay.imports import answers, service, upload
+from loadbay.imports import report as report_mod
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
     BulkEdit,
@@ -45,6 +46,7 @@ from loadbay.imports.schemas import (
     StagedRowPage,
     StagedRowRead,
 )
+from loadbay.schema.models import Entity
 
 router = APIRouter(prefix="/workspaces/{workspace_id}/imports", tags=["imports"], responses=COMMON_ERRORS)
 ImportId = Annotated[int, Path(description="Import session id.", ge=1, le=2**63 - 1)]
@@ -68,8 +70,6 @@ IfMatch = Annotated[
 
 
 async def _read(session: DbSession, imp: ImportSession, *, suggest: bool = True) -> ImportRead:
-    from loadbay.schema.models import Entity
-
     entity = await session.get(Entity, imp.entity_id) if imp.entity_id else None
     extra: dict[str, Any] = {}
     if suggest and imp.profile and imp.status in ("uploaded", "mapped", "staged"):
@@ -465,8 +465,6 @@ async def report(
     format: Annotated[ReportFormat, Query(description="`csv` or `xlsx`.")] = ReportFormat.csv,
 ) -> Response:
     """The error report: the rows that did not make it, as uploaded, plus why; safe for spreadsheets."""
-    from loadbay.imports import report as report_mod
-
     header, rows = await report_mod.report_source(
         session, actor=actor, import_id=import_id, settings=settings
     )

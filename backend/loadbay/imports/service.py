@@ -40,7 +40,7 @@ from loadbay.errors import (
 from loadbay.imports import infer, repository, storage
 from loadbay.imports import mapping as mapping_mod
 from loadbay.imports.commit import chunks_by_status
-from loadbay.imports.jobs import finish, summary_counts
+from loadbay.imports.committing import finish
 from loadbay.imports.models import (
     FINISHED,
     ChunkStatus,
@@ -60,9 +60,10 @@ from loadbay.imports.schemas import (
     OnInvalid,
     RowSelection,
 )
-from loadbay.imports.stage import RefChecker, mark_duplicates, status_counts
+from loadbay.imports.stage import RefChecker, mark_duplicates, status_counts, summary_counts
 from loadbay.imports.validate import Validator
 from loadbay.records.models import Record
+from loadbay.records.upsert import ENTITY_OF_SESSION, merged, pg_new_data
 from loadbay.schema import service as schema_service
 from loadbay.schema.models import Entity, FieldDef
 from loadbay.schema.types import FieldType
@@ -868,12 +869,10 @@ async def _pg_dry_run(
     session: AsyncSession, imp: ImportSession, options: CommitOptions, mapped: list[str], sample: int
 ) -> tuple[int, int, int, int, list[dict[str, Any]]]:
     """The commit's own expressions, counted in one pass instead of written."""
-    from loadbay.imports.commit import _ENTITY, _pg_new_data
-
-    new = _pg_new_data(options.on_existing)
+    new = pg_new_data(options.on_existing)
     source = (
         "FROM staged_rows st LEFT JOIN records r "
-        f"ON r.entity_id = {_ENTITY} AND r.key_norm = st.key_norm "
+        f"ON r.entity_id = {ENTITY_OF_SESSION} AND r.key_norm = st.key_norm "
         "WHERE st.session_id = :session_id AND st.status = 'valid'"
     )
     params = {"session_id": imp.id, "mapped": mapped}
@@ -943,11 +942,7 @@ async def _py_dry_run(
             if options.on_existing == "skip":
                 skipped_existing += 1
                 continue
-            new = (
-                {**old, **p.data}
-                if options.on_existing == "merge"
-                else {**{k: v for k, v in old.items() if k not in mapped}, **p.data}
-            )
+            new = merged(options.on_existing, mapped, old, p.data)
             if new == old:
                 unchanged += 1
             else:

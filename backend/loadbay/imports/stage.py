@@ -310,3 +310,17 @@ async def status_counts(session: AsyncSession, session_id: int) -> dict[str, int
         {"s": session_id},
     )
     return {str(s): int(n) for s, n in rows.all()}
+
+
+def summary_counts(by_status: dict[str, int]) -> dict[str, int]:
+    staged = sum(n for s, n in by_status.items() if s != RowStatus.rejected)
+    return {
+        "rows": staged + by_status.get(RowStatus.rejected, 0),
+        "rejected": by_status.get(RowStatus.rejected, 0),
+        "staged": staged,
+        "valid": by_status.get(RowStatus.valid, 0),
+        "invalid": by_status.get(RowStatus.invalid, 0),
+        "duplicates": by_status.get(RowStatus.duplicate, 0),
+        "discarded": by_status.get(RowStatus.discarded, 0),
+        "failed": by_status.get(RowStatus.failed, 0),
+    }

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from loadbay import __version__
 from loadbay.deps import DbSession
 
 router = APIRouter(tags=["meta"])
@@ -23,7 +24,5 @@ class Health(BaseModel):
 @router.get("/health", operation_id="meta-health")
 async def health(session: DbSession) -> Health:
     """Liveness and database reachability (no sign-in needed)."""
-    from loadbay import __version__
-
     await session.execute(text("SELECT 1"))
     return Health(status="ok", database=DatabaseKind(session.get_bind().dialect.name), version=__version__)

@@ -4,16 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import ColumnElement, delete, literal_column, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 
 from loadbay.core.actor import Actor
-from loadbay.db import utcnow
 from loadbay.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
-from loadbay.records import keys, query, repository
+from loadbay.records import keys, query, repository, writer
 from loadbay.records import sql as rsql
 from loadbay.records.models import Record
 from loadbay.records.schemas import BulkAction, BulkActionType
@@ -276,23 +273,7 @@ async def create_record(
     clean = await _validated(session, view, data, None)
     key_norm = _key_norm(view, clean)
     await _check_unique(session, view, clean, key_norm, None)
-    now = utcnow()
-    rec = Record(
-        workspace_id=actor.workspace_id,
-        entity_id=view.entity.id,
-        key_norm=key_norm,
-        data=clean,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(rec)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "The record conflicts with another one (key or unique field).", code="duplicate_key"
-        ) from None
+    rec, _ = await writer.create(session, actor, view.entity, key_norm=key_norm, data=clean)
     return _view(view.entity, rec)
 
 
@@ -321,18 +302,7 @@ async def update_record(
         return _view(view.entity, rec)
     key_norm = _key_norm(view, clean)
     await _check_unique(session, view, clean, key_norm, rec.id)
-    # Compare-and-set on the version: a concurrent writer makes this match nothing.
-    result = await session.execute(
-        update(Record)
-        .where(Record.id == rec.id, Record.version == rec.version)
-        .values(data=clean, key_norm=key_norm, version=rec.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreconditionFailed(
-            f"Record {rec.id} changed meanwhile; reload it and try again.", code="version_mismatch"
-        )
-    await session.refresh(rec)
+    await writer.update_one(session, actor, view.entity, rec, key_norm=key_norm, data=clean)
     return _view(view.entity, rec)
 
 
@@ -342,7 +312,7 @@ async def delete_record(
     entity, _ = await _entity_light(session, actor, entity_key)
     rec = await _get(session, entity, record_id)
     _check_version(rec, if_match)
-    await session.execute(delete(Record).where(Record.id == rec.id, Record.version == rec.version))
+    await writer.delete_one(session, actor, entity, rec)
 
 
 async def bulk(
@@ -362,11 +332,10 @@ async def bulk(
             code="empty_selection",
             fields=[FieldError(field="ids", code="required", message="no selection given")],
         )
-    base = [Record.entity_id == entity.id, *where]
     matched = await repository.count(session, entity_id=entity.id, where=where)
     if action.action == BulkActionType.delete:
-        res = await session.execute(delete(Record).where(*base).execution_options(synchronize_session=False))
-        return matched, 0, int(res.rowcount)  # type: ignore[attr-defined]
+        changes = await writer.bulk_delete(session, actor, entity, where)
+        return matched, 0, len(changes.deleted)
     if not action.field:
         raise Invalid(
             "A `set` action names the field to set.",
@@ -397,34 +366,10 @@ async def bulk(
             code="invalid_record",
             fields=[FieldError(field=f"data.{f.key}", code="required", message="required")],
         )
-    dialect = _dialect(session)
-    if value is None:
-        new_data: Any = text(rsql.remove_key_sql(dialect, f.key))
-    else:
-        patch = orjson.dumps({f.key: value}).decode()
-        new_data = (
-            text("data || CAST(:patch AS jsonb)")
-            if dialect == "postgresql"
-            else text("json_patch(data, :patch)")
-        ).bindparams(patch=patch)
-    stmt = (
-        update(Record)
-        .where(*base)
-        .values(data=new_data, version=Record.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    try:
-        async with session.begin_nested():
-            res = await session.execute(stmt)
-    except IntegrityError:
-        raise Conflict(
-            f"{f.label} must be unique; setting it on {matched} records would repeat it.",
-            code="duplicate_value",
-        ) from None
-    return matched, int(res.rowcount), 0  # type: ignore[attr-defined]
+    changes = await writer.bulk_set(session, actor, entity, where, f, value)
+    return matched, len(changes.updated), 0
 
 
 async def delete_all(session: AsyncSession, *, actor: Actor, entity_key: str) -> int:
     entity, _ = await _entity_light(session, actor, entity_key)
-    res = await session.execute(delete(Record).where(Record.entity_id == entity.id))
-    return int(res.rowcount)  # type: ignore[attr-defined]
+    return len((await writer.delete_all(session, actor, entity)).deleted)

@@ -4,15 +4,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal_column, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 
 from loadbay.core.actor import Actor
 from loadbay.db import utcnow
 from loadbay.errors import Conflict, FieldError, Invalid, NotFound
+from loadbay.events import log as events
 from loadbay.records import sql as rsql
+from loadbay.records import writer
 from loadbay.records.models import Record
 from loadbay.schema import repository
 from loadbay.schema.models import Entity, FieldDef
@@ -248,25 +249,7 @@ async def _reference_id(
 
 
 async def _sync_indexes(session: AsyncSession, entity: Entity, f: FieldDef, was_unique: bool | None) -> None:
-    dialect = _dialect(session)
-    t = FieldType(f.type)
-    wants = f.indexed or f.unique or t == FieldType.reference
-    for stmt in rsql.drop_index_ddl(dialect, f.id):
-        await session.execute(text(stmt))
-    if not wants:
-        return
-    try:
-        async with session.begin_nested():
-            for stmt in rsql.create_index_ddl(dialect, entity.id, f.id, f.key, t, f.unique):
-                await session.execute(text(stmt))
-    except IntegrityError:
-        raise Conflict(
-            f"Field {f.key!r} cannot be unique: existing records of {entity.key!r} share values.",
-            code="duplicate_values",
-            fields=[
-                FieldError(field="unique", code="duplicate_values", message="existing records share values")
-            ],
-        ) from None
+    await writer.sync_field_indexes(session, entity, f)
 
 
 async def _count_missing(session: AsyncSession, entity_id: int, key: str) -> int:
@@ -374,6 +357,16 @@ async def create_entity(
     await session.flush()
     for f in rows:
         await _sync_indexes(session, entity, f, None)
+    events.append(
+        session,
+        workspace_id=ws,
+        who=actor,
+        action="entity.created",
+        subject_type="entity",
+        subject_id=entity.id,
+        entity_id=entity.id,
+        payload={"key": entity.key, "key_fields": list(entity.key_fields), "fields": [f.key for f in rows]},
+    )
     return await get_entity(session, actor=actor, key=entity.key)
 
 
@@ -422,10 +415,7 @@ async def delete_entity(session: AsyncSession, *, actor: Actor, key: str) -> Non
         raise Conflict(
             f"Entity {key!r} is referenced by {names}; remove those fields first.", code="entity_referenced"
         )
-    for f in view.fields:
-        for stmt in rsql.drop_index_ddl(_dialect(session), f.id):
-            await session.execute(text(stmt))
-    await session.execute(delete(Record).where(Record.entity_id == view.entity.id))
+    await writer.delete_entity_records(session, actor, view.entity, view.fields)
     await session.execute(delete(FieldDef).where(FieldDef.entity_id == view.entity.id))
     await session.delete(view.entity)
     await session.flush()
@@ -455,6 +445,16 @@ async def create_field(
     session.add(f)
     await session.flush()
     await _sync_indexes(session, view.entity, f, None)
+    events.append(
+        session,
+        workspace_id=actor.workspace_id,
+        who=actor,
+        action="field.created",
+        subject_type="field",
+        subject_id=f.id,
+        entity_id=view.entity.id,
+        payload={"entity": view.entity.key, "field": f.key, "type": f.type},
+    )
     return await get_entity(session, actor=actor, key=entity_key)
 
 
@@ -521,6 +521,21 @@ async def update_field(
     await session.flush()
     if index_changed:
         await _sync_indexes(session, view.entity, f, current["unique"])
+    after = field_read(f, view.ref_keys)
+    changed = {
+        k: {"before": current.get(k), "after": after.get(k)} for k in after if after.get(k) != current.get(k)
+    }
+    if changed:
+        events.append(
+            session,
+            workspace_id=actor.workspace_id,
+            who=actor,
+            action="field.updated",
+            subject_type="field",
+            subject_id=f.id,
+            entity_id=view.entity.id,
+            payload={"entity": view.entity.key, "field": f.key, "values": changed},
+        )
     return await get_entity(session, actor=actor, key=entity_key)
 
 
@@ -531,17 +546,8 @@ async def delete_field(session: AsyncSession, *, actor: Actor, entity_key: str, 
         raise NotFound(f"Field {field_key!r} not found on {entity_key!r}.", code="field_not_found")
     if f.key in view.entity.key_fields:
         raise Conflict(f"{field_key!r} is part of the natural key of {entity_key!r}.", code="key_field")
-    dialect = _dialect(session)
-    for stmt in rsql.drop_index_ddl(dialect, f.id):
-        await session.execute(text(stmt))
     # The values go with the definition: nothing keeps data that no field describes.
-    await session.execute(
-        update(Record)
-        .where(Record.entity_id == view.entity.id, literal_column(rsql.text_expr(dialect, f.key)).isnot(None))
-        .values(
-            data=text(rsql.remove_key_sql(dialect, f.key)), version=Record.version + 1, updated_at=utcnow()
-        )
-    )
+    await writer.drop_field_values(session, actor, view.entity, f)
     await session.delete(f)
     await session.flush()
 

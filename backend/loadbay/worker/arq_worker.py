@@ -8,20 +8,21 @@ from typing import Any
 import structlog
 from arq import cron
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix, job_key_prefix
 from arq.worker import create_worker
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from loadbay.config import Settings, get_settings
 from loadbay.core.logging import configure_logging
 from loadbay.db import make_engine, make_sessionmaker
-from loadbay.worker.backend import ArqBackend
-from loadbay.worker.jobs import JOBS, periodic
+from loadbay.worker.backend import ArqBackend, Registry
 
 log = structlog.get_logger()
 QUEUE_RETRY_MAX_SECONDS = 30
 
 
-def worker_settings(settings: Settings) -> dict[str, Any]:
+def worker_settings(settings: Settings, registry: Registry) -> dict[str, Any]:
     # One engine for the life of the process: the worker may start again after losing Redis.
     kept: dict[str, Any] = {}
 
@@ -32,7 +33,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
         ctx["settings"] = settings
         # Jobs that fan out (a commit into chunks) enqueue through the worker's own Redis pool.
-        ctx["backend"] = ArqBackend(settings.redis_url or "", settings.queue_name, pool=ctx["redis"])
+        ctx["backend"] = ArqBackend(
+            settings.redis_url or "", registry, settings.queue_name, pool=ctx["redis"]
+        )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
@@ -41,17 +44,17 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     # deployments sharing one Redis do not take each other's runs for their own.
     crons = [
         cron(
-            JOBS[name],  # type: ignore[arg-type]  # arq types jobs as its own coroutine protocol
+            registry.functions[name],  # type: ignore[arg-type]  # arq types jobs as its own coroutine protocol
             name=f"{settings.queue_name}:{name}",
             minute={0} if every >= 3600 else None,
             second=set(range(0, 60, every)) if every < 60 else 0,
             run_at_startup=True,
             unique=True,
         )
-        for name, every in periodic(settings).items()
+        for name, every in registry.periodic.items()
     ]
     return {
-        "functions": list(JOBS.values()),
+        "functions": list(registry.functions.values()),
         "cron_jobs": crons,
         "on_startup": startup,
         "on_shutdown": shutdown,
@@ -70,8 +73,6 @@ def _release_taken(worker: Any, settings: Settings) -> None:
     before it started the function (arq was reading the job) keeps its in-progress mark, and nobody
     runs it before the mark expires (`job_timeout`). Every task of the worker has ended here.
     """
-    from arq.constants import in_progress_key_prefix, job_key_prefix
-    from redis.asyncio import Redis
 
     async def release() -> int:
         released = 0
@@ -94,14 +95,14 @@ def _release_taken(worker: Any, settings: Settings) -> None:
         log.info("worker_released_jobs", jobs=released)
 
 
-def run(settings: Settings | None = None) -> None:
+def run(registry: Registry, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
 
     class WorkerSettings:
         pass
 
-    for k, v in worker_settings(settings).items():
+    for k, v in worker_settings(settings, registry).items():
         setattr(WorkerSettings, k, v)
     delay = 1.0
     while True:

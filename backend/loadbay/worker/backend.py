@@ -1,17 +1,35 @@
-"""Enqueueing: after the transaction commits, to arq (Redis) or to the in-process runner."""
+"""Enqueueing: after the transaction commits, to arq (Redis) or to the in-process runner.
+
+The worker knows no domain: it is handed the registry (``loadbay.jobs``) and only queues and runs.
+"""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
+from arq import create_pool
+from arq.connections import RedisSettings
+from arq.constants import job_key_prefix
+from arq.jobs import Job, JobStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loadbay.config import Settings
 from loadbay.db import session_scope
 
 log = structlog.get_logger()
+
+JobFn = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The job functions by name, and those that run on their own: name -> every N seconds."""
+
+    functions: Mapping[str, JobFn]
+    periodic: Mapping[str, int] = field(default_factory=dict)
 
 
 class JobBackend(Protocol):
@@ -70,10 +88,12 @@ class InProcessBackend:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
+        registry: Registry,
         *,
         settings: Settings | None = None,
         concurrency: int = 2,
     ) -> None:
+        self.registry = registry
         self.ctx: dict[str, Any] = {"sessionmaker": sessionmaker, "backend": self, "settings": settings}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.running: set[str] = set()
@@ -81,9 +101,7 @@ class InProcessBackend:
         self.slots = asyncio.Semaphore(concurrency)
 
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
-        from loadbay.worker.jobs import JOBS
-
-        fn = JOBS[name]
+        fn = self.registry.functions[name]
         if job_id is not None:
             if job_id in self.running:
                 return  # the same job is already queued or running; jobs are idempotent anyway
@@ -111,10 +129,7 @@ class InProcessBackend:
         return None  # a job of this process is never lost while the process lives
 
     async def start(self) -> None:
-        from loadbay.config import get_settings
-        from loadbay.worker.jobs import periodic
-
-        for name, every in periodic(self.ctx.get("settings") or get_settings()).items():
+        for name, every in self.registry.periodic.items():
             task = asyncio.create_task(self._periodic(name, every))
             self.tasks.add(task)
 
@@ -134,7 +149,10 @@ class InProcessBackend:
 class ArqBackend:
     """Sends jobs to Redis for `loadbay worker` processes."""
 
-    def __init__(self, redis_url: str, queue_name: str = "loadbay:queue", pool: Any = None) -> None:
+    def __init__(
+        self, redis_url: str, registry: Registry, queue_name: str = "loadbay:queue", pool: Any = None
+    ) -> None:
+        self.registry = registry
         self.redis_url = redis_url
         self.queue_name = queue_name
         self.pool: Any = pool
@@ -142,31 +160,22 @@ class ArqBackend:
     async def start(self) -> None:
         if self.pool is not None:
             return
-        from arq import create_pool
-        from arq.connections import RedisSettings
-
         self.pool = await create_pool(
             RedisSettings.from_dsn(self.redis_url), default_queue_name=self.queue_name
         )
 
     async def enqueue(self, name: str, *, job_id: str | None = None, **kwargs: Any) -> None:
-        from loadbay.worker.jobs import JOBS
-
-        if name not in JOBS:
+        if name not in self.registry.functions:
             raise KeyError(name)
         await self.pool.enqueue_job(name, _job_id=job_id, **kwargs)
 
     async def holds(self, job_id: str) -> bool:
-        from arq.jobs import Job, JobStatus
-
         status = await Job(job_id, self.pool, _queue_name=self.queue_name).status()
         # `in_progress` only says that a worker took it: arq keeps that mark for job_timeout whether
         # the worker lives or not.
         return status in (JobStatus.queued, JobStatus.deferred)
 
     async def forget(self, job_id: str) -> None:
-        from arq.constants import job_key_prefix
-
         # A lost job stays in the queue, marked in progress, until the mark expires (job_timeout);
         # workers step over it on every poll meanwhile. If it was not lost after all, the worker that
         # runs it finishes it as usual, and the chunk's own transaction keeps it from applying twice.
@@ -180,7 +189,9 @@ class ArqBackend:
             await self.pool.aclose()
 
 
-def make_backend(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> JobBackend:
+def make_backend(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], registry: Registry
+) -> JobBackend:
     if settings.redis_url:
-        return ArqBackend(settings.redis_url, settings.queue_name)
-    return InProcessBackend(sessionmaker, settings=settings)
+        return ArqBackend(settings.redis_url, registry, settings.queue_name)
+    return InProcessBackend(sessionmaker, registry, settings=settings)

@@ -908,10 +908,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit
+         * @description The audit trail (admins): every change in the workspace, newest first, from the event log.
+         */
+        get: operations["audit-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/entities/{entity_key}/records/{record_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * History
+         * @description A record's history, newest first: who changed it, when, which fields, before and after where
+         *     kept, and which import. Kept after the record is deleted.
+         */
+        get: operations["records-history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActorKind
+         * @enum {string}
+         */
+        ActorKind: "user" | "api_key" | "system";
         /** ApiKeyCreate */
         ApiKeyCreate: {
             /**
@@ -1314,6 +1360,89 @@ export interface components {
             /** By Field */
             by_field: components["schemas"]["ErrorCount"][];
         };
+        /** EventActor */
+        EventActor: {
+            /** @description `user`, `api_key` or `system` (the command line, a job of nobody's). */
+            kind: components["schemas"]["ActorKind"];
+            /** User Id */
+            user_id?: number | null;
+            /** Api Key Id */
+            api_key_id?: number | null;
+            /**
+             * Name
+             * @description The user's email or the key's name, when they still exist.
+             */
+            name?: string | null;
+        };
+        /** EventPage */
+        EventPage: {
+            /** Items */
+            items: components["schemas"]["EventRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next (older) page.
+             */
+            next_cursor?: number | null;
+        };
+        /** EventRead */
+        EventRead: {
+            /**
+             * Id
+             * @description The event's place in the log (ascending).
+             */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Action
+             * @example record.updated
+             * @example import.committed
+             * @example field.deleted
+             */
+            action: string;
+            actor: components["schemas"]["EventActor"];
+            /**
+             * Request Id
+             * @description The `X-Request-Id` of the request that made it.
+             */
+            request_id?: string | null;
+            /**
+             * Subject Type
+             * @example record
+             * @example import
+             * @example entity
+             * @example field
+             */
+            subject_type: string;
+            /** Subject Id */
+            subject_id?: number | null;
+            /**
+             * Entity
+             * @description The entity's key, when the event is about one.
+             */
+            entity?: string | null;
+            /** Entity Id */
+            entity_id?: number | null;
+            /** Import Id */
+            import_id?: number | null;
+            /**
+             * Counts
+             * @description Records created, updated and deleted.
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Payload
+             * @description `created`, `updated`, `deleted` (ids; the first 100 of each here, `counts` has the totals), `fields` written, `values` (before/after of single-record edits, the value of bulk sets), and what else the action keeps.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
         /** FieldCreate */
         FieldCreate: {
             /**
@@ -1537,6 +1666,54 @@ export interface components {
             database: components["schemas"]["DatabaseKind"];
             /** Version */
             version: string;
+        };
+        /** HistoryEntry */
+        HistoryEntry: {
+            /** Event Id */
+            event_id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Action */
+            action: string;
+            change: components["schemas"]["RecordChange"];
+            actor: components["schemas"]["EventActor"];
+            /** Request Id */
+            request_id?: string | null;
+            /**
+             * Import Id
+             * @description The import that made the change, if one did.
+             */
+            import_id?: number | null;
+            /**
+             * Bulk
+             * @description Part of a change to many records at once.
+             * @default false
+             */
+            bulk: boolean;
+            /**
+             * Fields
+             * @description The fields written.
+             */
+            fields?: string[];
+            /**
+             * Values
+             * @description Per field: `before` and `after`, where they were kept.
+             */
+            values?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** HistoryPage */
+        HistoryPage: {
+            /** Items */
+            items: components["schemas"]["HistoryEntry"][];
+            /** Next Cursor */
+            next_cursor?: number | null;
         };
         /** ImportCreate */
         ImportCreate: {
@@ -1918,6 +2095,11 @@ export interface components {
              */
             decimal?: ("." | ",") | null;
         };
+        /**
+         * RecordChange
+         * @enum {string}
+         */
+        RecordChange: "created" | "updated" | "deleted";
         /** RecordCount */
         RecordCount: {
             /**
@@ -6506,6 +6688,170 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "audit-list": {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: number;
+                /** @description Page size. */
+                limit?: number;
+                /** @description `user:<id>`, `api_key:<id>` or `system`. */
+                actor?: string;
+                /** @description An action (`record.updated`), or a prefix ending in `.` (`record.`). */
+                action?: string;
+                /** @description An entity's key. */
+                entity?: string;
+                /** @description A record id. */
+                record?: number;
+                /** @description An import id. */
+                import?: number;
+                /** @description From this time on (inclusive). */
+                since?: string;
+                /** @description Before this time. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace id. */
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the API key is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "records-history": {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: number;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Entity key. */
+                entity_key: string;
+                /** @description Record id. */
+                record_id: number;
+                /** @description Workspace id. */
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the API key is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,5 @@
-"""The registry of job functions (same code for arq workers and the in-process runner)."""
+"""Auth's housekeeping: expired web sessions and old failed-login marks go."""
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -10,10 +9,9 @@ from sqlalchemy import delete
 from loadbay.auth.models import AuthSession, LoginFailure
 from loadbay.config import Settings
 from loadbay.db import session_scope, utcnow
+from loadbay.worker.backend import JobFn
 
 log = structlog.get_logger()
-
-JobFn = Callable[..., Awaitable[Any]]
 
 
 async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
@@ -27,23 +25,8 @@ async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def _registry() -> dict[str, JobFn]:
-    from loadbay.imports import jobs as imports
-    from loadbay.imports import recovery
-
-    jobs: dict[str, JobFn] = {
-        "housekeeping": housekeeping,
-        "stage_import": imports.stage_import,
-        "commit_import": imports.commit_import,
-        "commit_chunk": imports.commit_chunk,
-        "sweep_imports": recovery.sweep_imports,
-    }
-    return jobs
-
-
-JOBS = _registry()
+JOBS: dict[str, JobFn] = {"housekeeping": housekeeping}
 
 
 def periodic(settings: Settings) -> dict[str, int]:
-    """Jobs that run on their own: job name -> every N seconds."""
-    return {"housekeeping": 3600, "sweep_imports": settings.sweep_seconds}
+    return {"housekeeping": 3600}
