@@ -15,6 +15,8 @@ MIN_ROLE = {
     "records-list": Role.viewer,
     "records-count": Role.viewer,
     "records-get": Role.viewer,
+    "records-history": Role.viewer,
+    "audit-list": Role.admin,
     "records-create": Role.editor,
     "records-bulk": Role.editor,
     "records-delete-all": Role.editor,

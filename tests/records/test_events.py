@@ -206,6 +206,15 @@ async def test_the_audit_trail_filters_and_pages_for_admins_only(client, ws, oth
     assert r.json()["fields"][0]["field"] == "actor"
     r = await client.get(url(ws.id, "/audit"), params={"since": "2999-01-01T00:00:00Z"}, headers=admin)
     assert r.json()["items"] == []
+    r = await client.get(url(ws.id, "/audit"), params={"until": "2999-01-01T00:00:00+01:00"}, headers=admin)
+    assert len(r.json()["items"]) == 7
+    for not_a_time in ("0.5", "1700000000", "2026-12-08", "2026-12-08T10:00:00"):
+        r = await client.get(url(ws.id, "/audit"), params={"until": not_a_time}, headers=admin)
+        assert r.status_code == 422, (not_a_time, r.text)
+        assert r.json()["fields"][0]["field"] == "until"
+    # A record with neither a row nor a past is not found; another workspace's neither.
+    r = await client.get(rec(ws.id, "/999999/history"), headers=admin)
+    assert r.status_code == 404, r.text
 
 
 def test_no_module_outside_records_writes_the_records_table():

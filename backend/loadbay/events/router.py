@@ -1,7 +1,8 @@
-from datetime import datetime
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime, BeforeValidator
 
 from loadbay.deps import AdminActor, DbSession, ViewerActor
 from loadbay.errors import COMMON_ERRORS, NotFound
@@ -10,6 +11,16 @@ from loadbay.events.schemas import EventPage, HistoryPage
 from loadbay.schema import repository as schema_repo
 
 router = APIRouter(prefix="/workspaces/{workspace_id}", tags=["audit"], responses=COMMON_ERRORS)
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def rfc3339(value: Any) -> Any:
+    """A time as RFC 3339 writes it (`2026-12-08T10:00:00Z`); a bare number is not a time here."""
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise ValueError("an RFC 3339 date-time with an offset, e.g. 2026-12-08T10:00:00Z")
+    return value
+
 
 Cursor = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
@@ -43,8 +54,16 @@ async def audit(
     import_id: Annotated[
         int | None, Query(alias="import", ge=1, le=2**63 - 1, description="An import id.")
     ] = None,
-    since: Annotated[datetime | None, Query(description="From this time on (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(rfc3339),
+        Query(description="From this time on (RFC 3339, with an offset)."),
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(rfc3339),
+        Query(description="Before this time (RFC 3339, with an offset)."),
+    ] = None,
 ) -> EventPage:
     """The audit trail (admins): every change in the workspace, newest first, from the event log."""
     filters = service.AuditFilter(
@@ -70,8 +89,7 @@ async def history(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> HistoryPage:
-    """A record's history, newest first: who changed it, when, which fields, before and after where
-    kept, and which import. Kept after the record is deleted."""
+    """A record's changes, newest first: who, when, which fields, before → after, which import."""
     entity_id = await _entity_id(session, actor.workspace_id, entity_key)
     return await service.history(
         session,

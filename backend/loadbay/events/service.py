@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loadbay.auth.models import ApiKey, User
-from loadbay.errors import FieldError, Invalid
+from loadbay.errors import FieldError, Invalid, NotFound
 from loadbay.events.models import Event
 from loadbay.events.schemas import (
     ActorKind,
@@ -19,6 +19,7 @@ from loadbay.events.schemas import (
     HistoryPage,
     RecordChange,
 )
+from loadbay.records.models import Record
 from loadbay.schema.models import Entity
 
 SHOWN_IDS = 100
@@ -176,6 +177,11 @@ async def history(
     """Every change to one record, newest first: who, when, which fields, before and after where kept."""
     stmt = _filtered(session, workspace_id, AuditFilter(entity_id=entity_id, record_id=record_id))
     rows, next_cursor = await _page(session, stmt, cursor, limit)
+    # Kept after the record is deleted; a record with neither a row nor a past is not found.
+    if not rows and cursor is None:
+        here = select(Record.id).where(Record.id == record_id, Record.entity_id == entity_id)
+        if (await session.execute(here)).first() is None:
+            raise NotFound(f"Record {record_id} not found.", code="record_not_found")
     users, keys = await _names(session, rows)
     items = []
     for e in rows:

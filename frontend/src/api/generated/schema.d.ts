@@ -937,8 +937,7 @@ export interface paths {
         };
         /**
          * History
-         * @description A record's history, newest first: who changed it, when, which fields, before and after where
-         *     kept, and which import. Kept after the record is deleted.
+         * @description A record's changes, newest first: who, when, which fields, before → after, which import.
          */
         get: operations["records-history"];
         put?: never;
@@ -6723,9 +6722,9 @@ export interface operations {
                 record?: number;
                 /** @description An import id. */
                 import?: number;
-                /** @description From this time on (inclusive). */
+                /** @description From this time on (RFC 3339, with an offset). */
                 since?: string;
-                /** @description Before this time. */
+                /** @description Before this time (RFC 3339, with an offset). */
                 until?: string;
             };
             header?: never;
