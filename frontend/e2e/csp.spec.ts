@@ -39,6 +39,7 @@ test("no page raises a Content-Security-Policy violation", async ({ page }) => {
     [`/w/${workspaceId}/imports`, () => expect(page.getByRole("heading", { name: "Imports" })).toBeVisible()],
     [`/w/${workspaceId}/imports/new`, () => expect(page.getByRole("heading", { name: "New import" })).toBeVisible()],
     [`/w/${workspaceId}/members`, () => expect(page.getByRole("heading", { name: "Members" })).toBeVisible()],
+    [`/w/${workspaceId}/audit?action=record.`, () => expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible()],
     ["/invite/not-a-real-invitation-token", () => expect(page.getByRole("alert")).toContainText("not valid")],
     ["/api/docs", () => expect(page.locator(".swagger-ui .info .title")).toContainText("Loadbay")],
   ];

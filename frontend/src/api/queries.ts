@@ -66,3 +66,11 @@ export const recordQuery = (workspaceId: number, entityKey: string, recordId: nu
         }),
       ),
   });
+
+/** The workspace's members; the members page manages them, the audit trail names actors from them. */
+export const membersQuery = (workspaceId: number) =>
+  queryOptions({
+    queryKey: ["workspaces", workspaceId, "members"],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/workspaces/{workspace_id}/members", { params: { path: { workspace_id: workspaceId } }, signal })),
+  });

@@ -20,6 +20,7 @@ import { FullPageError } from "../components/full-page-error";
 import { LoginPage } from "../features/auth/login-page";
 import { UserMenu } from "../features/auth/user-menu";
 import { EntityListPage } from "../features/entities/entity-list-page";
+import { validateAuditSearch } from "../features/audit/search";
 import { validateImportSearch } from "../features/imports/search";
 import { validateRecordsSearch } from "../features/records/search";
 import { lastWorkspace } from "./last-workspace";
@@ -180,6 +181,16 @@ const membersRoute = createRoute({
   errorComponent: RouteError,
 });
 
+// Admins only: the API answers 403 to anyone else, and the page says so.
+const auditRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "audit",
+  validateSearch: validateAuditSearch,
+  component: lazyRouteComponent(() => import("../features/audit/audit-page")),
+  pendingComponent: PagePending,
+  errorComponent: RouteError,
+});
+
 // Opened by whoever holds an invitation link, signed in or not.
 const acceptInvitationRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -197,7 +208,7 @@ const routeTree = rootRoute.addChildren([
   loginRoute,
   indexRoute,
   acceptInvitationRoute,
-  workspaceRoute.addChildren([entityListRoute, recordsRoute, importsRoute, newImportRoute, importRoute, membersRoute]),
+  workspaceRoute.addChildren([entityListRoute, recordsRoute, importsRoute, newImportRoute, importRoute, membersRoute, auditRoute]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

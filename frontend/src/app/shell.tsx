@@ -68,6 +68,7 @@ export function Shell() {
           <AppShell.Section>
             <Stack gap={2} component="nav" aria-label="Workspace" mt="sm">
               <NavLinkLink to="/w/$workspaceId/members" params={{ workspaceId }} label="Members" onClick={nav.close} />
+              <NavLinkLink to="/w/$workspaceId/audit" params={{ workspaceId }} search={{}} label="Audit" onClick={nav.close} />
             </Stack>
           </AppShell.Section>
         )}

@@ -14,6 +14,7 @@ export const ROLES: { value: Role; label: string; description: string }[] = [
 ];
 
 export const memberKeys = {
+  // The same key as `membersQuery` in api/queries.ts.
   members: (workspaceId: number) => ["workspaces", workspaceId, "members"] as const,
   invitations: (workspaceId: number) => ["workspaces", workspaceId, "invitations"] as const,
   preview: (token: string) => ["invitations", token] as const,
@@ -21,11 +22,8 @@ export const memberKeys = {
 
 const ws = (workspaceId: number) => ({ path: { workspace_id: workspaceId } });
 
-export const membersQuery = (workspaceId: number) =>
-  queryOptions({
-    queryKey: memberKeys.members(workspaceId),
-    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/workspaces/{workspace_id}/members", { params: ws(workspaceId), signal })),
-  });
+// Shared with the audit trail's actor picker, so it lives with the app's shared queries.
+export { membersQuery } from "../../api/queries";
 
 export const invitationsQuery = (workspaceId: number) =>
   queryOptions({

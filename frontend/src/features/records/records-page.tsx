@@ -40,7 +40,7 @@ export default function RecordsPage() {
     [navigate],
   );
   const onRowOpen = useCallback(
-    (record: RecordRow) => void navigate({ search: (prev) => ({ ...prev, record: record.id }) }),
+    (record: RecordRow) => void navigate({ search: (prev) => ({ ...prev, record: record.id, tab: undefined }) }),
     [navigate],
   );
   const onLoaded = useCallback(({ empty }: { empty: boolean }) => {
@@ -138,7 +138,9 @@ export default function RecordsPage() {
         workspaceId={workspaceId}
         entity={entity.data}
         recordId={search.record}
-        onClose={() => void navigate({ search: (prev) => ({ ...prev, record: undefined }), replace: true })}
+        tab={search.tab ?? "fields"}
+        onTabChange={(tab) => void navigate({ search: (prev) => ({ ...prev, tab: tab === "history" ? "history" : undefined }), replace: true })}
+        onClose={() => void navigate({ search: (prev) => ({ ...prev, record: undefined, tab: undefined }), replace: true })}
       />
     </Stack>
   );
