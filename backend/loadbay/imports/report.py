@@ -1,19 +1,13 @@
 """The error report: the original rows that did not make it, plus a column that says why.
 
 The rows are read again from the stored file (so they are exactly what was uploaded), and written
-safe to open in a spreadsheet: a text cell that a spreadsheet would run as a formula is prefixed
-with an apostrophe in CSV and written as a plain string in XLSX; numbers stay numbers.
+safe to open in a spreadsheet by ``core.tabular`` (no cell runs as a formula; numbers stay numbers).
 """
 
-import csv
-import io
-import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,20 +20,8 @@ from loadbay.imports.pipeline import file_info
 from loadbay.imports.readers import reader_for
 from loadbay.imports.readers.base import FileInfo, ReadOptions
 
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ROW_COLUMN = "row"
 ERROR_COLUMN = "error"
-
-
-def neutralise(value: Any) -> str:
-    """Text for a CSV cell that no spreadsheet will evaluate."""
-    if value is None:
-        return ""
-    s = str(value)
-    if s.startswith(_FORMULA_START) and not _NUMBER.match(s.strip()):
-        return "'" + s
-    return s
 
 
 def describe(errors: dict[str, Any] | None) -> str:
@@ -83,51 +65,6 @@ def _line(row_no: int, cells: list[Any] | None, width: int, message: str) -> lis
     out = list(cells or [])
     out = (out + [None] * width)[:width] if len(out) <= width else out
     return [row_no, *out, message]
-
-
-def write_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    buf.write("\ufeff")  # spreadsheets then read the file as UTF-8
-    w.writerow([neutralise(h) for h in header])
-    for i, row in enumerate(rows, start=1):
-        w.writerow([neutralise(c) for c in row])
-        if i % 1000 == 0:
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode("utf-8")
-
-
-def write_xlsx(header: list[str], rows: Iterator[list[Any]]) -> Path:
-    """Write to a temporary file (XlsxWriter's constant-memory mode) and return its path."""
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - handed to the response
-    tmp.close()
-    wb = xlsxwriter.Workbook(
-        tmp.name,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    ws = wb.add_worksheet("errors")
-    bold = wb.add_format({"bold": True})
-    for c, h in enumerate(header):
-        ws.write_string(0, c, str(h), bold)
-    for r, row in enumerate(rows, start=1):
-        for c, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                ws.write_boolean(r, c, v)
-            elif isinstance(v, int | float):
-                ws.write_number(r, c, v)
-            else:
-                ws.write_string(r, c, str(v))
-    wb.close()
-    return Path(tmp.name)
 
 
 async def report_source(

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
+from loadbay.core import tabular
 from loadbay.core.versions import if_match_version, set_etag
 from loadbay.deps import DbSession, EditorActor, SettingsDep, ViewerActor
 from loadbay.errors import (
@@ -471,7 +472,7 @@ async def report(
     name = f"import-{import_id}-errors.{format}"
     media_type = answers.report_media_type(format, request.headers.get("accept"))
     if format == "xlsx":
-        path = await asyncio.to_thread(report_mod.write_xlsx, header, rows())
+        path = await asyncio.to_thread(tabular.write_xlsx, header, rows())
         return FileResponse(
             path,
             media_type=media_type,
@@ -479,7 +480,7 @@ async def report(
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
     return StreamingResponse(
-        report_mod.write_csv(header, rows()),
+        tabular.write_csv(header, rows()),
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

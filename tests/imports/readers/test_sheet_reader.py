@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import xlsxwriter
 
+from loadbay.imports.readers import detect, limits
 from loadbay.imports.readers.base import Batch, FileInfo, ReadError, ReadOptions
 from loadbay.imports.readers.sheet_reader import SheetReader, column_letter
 from tests.imports.readers.test_detect import make_ods, make_ole
@@ -393,3 +394,18 @@ def test_field_too_large_and_too_many_columns(tmp_path: Path) -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+def test_the_detector_and_the_sheet_reader_share_one_member_limit(tmp_path: Path) -> None:
+    """A workbook with one member too many is refused at upload already, not only when read."""
+    path = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        for i in range(limits.MAX_ZIP_MEMBERS):
+            zf.writestr(f"x/{i}", b"")
+    with pytest.raises(ReadError) as detected:
+        detect.detect_format(path, "many.xlsx")
+    assert f"{limits.MAX_ZIP_MEMBERS + 1} members" in detected.value.message
+    err = inspect_error(path)
+    assert err.code == "file_too_complex"
+    assert f"{limits.MAX_ZIP_MEMBERS + 1} members" in err.message

@@ -13,15 +13,12 @@ import zipfile
 from pathlib import Path
 
 from loadbay.imports.readers.base import ReadError
+from loadbay.imports.readers.limits import MAX_ZIP_DIRECTORY_BYTES, MAX_ZIP_MEMBERS
 
 HEAD_BYTES = 64 * 1024
 # A first NDJSON line longer than this is not looked at as a whole; the file is then taken for a
 # single JSON document, which is what such a file almost always is.
 FIRST_LINE_LIMIT = 1024 * 1024
-# Bigger central directories (hundreds of thousands of members) are not spreadsheets; reading
-# one would cost the web process memory for nothing.
-MAX_ZIP_DIRECTORY_BYTES = 16 * 1024 * 1024
-MAX_ZIP_MEMBERS = 20_000
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"

@@ -49,15 +49,12 @@ from loadbay.imports.readers.base import (
     RowProblem,
     unique_columns,
 )
+from loadbay.imports.readers.limits import BOMB_MIN_BYTES, BOMB_RATIO, MAX_UNCOMPRESSED_BYTES, MAX_ZIP_MEMBERS
 
 log = logging.getLogger(__name__)
 
 MEMORY_LIMIT_BYTES = 1 << 30  # address space of the child; calamine holds a whole sheet in memory
 CPU_LIMIT_SECONDS = 900  # CPU time of the child: parsing a legitimate million-row sheet takes far less
-MAX_UNCOMPRESSED_BYTES = 2 << 30  # sum of the unpacked sizes the ZIP directory announces
-BOMB_RATIO = 200  # a member unpacking more than this many times its packed size …
-BOMB_MIN_BYTES = 100 << 20  # … and to more than this is a decompression bomb
-MAX_ZIP_MEMBERS = 10_000
 HEADER_SCAN_ROWS = 20  # non-blank rows looked at to find a header below title rows
 LAYOUT_ROWS = 100  # data rows after the header that decide the table's first and last column
 CHILD_BATCH_ROWS = 2_000  # rows per message from the child
