@@ -24,7 +24,8 @@ from loadbay.errors import (
     TooLarge,
     UploadCut,
 )
-from loadbay.imports import answers, service, upload
+from loadbay.imports import answers, review, service, upload
+from loadbay.imports import dry_run as dry_run_mod
 from loadbay.imports import report as report_mod
 from loadbay.imports.models import ImportSession, ImportStatus
 from loadbay.imports.schemas import (
@@ -260,7 +261,7 @@ async def list_rows(
     sel = RowSelection(status=status_, field=field, code=code)
     # The version is read before the rows: a change in between makes an edit sent with it a 412.
     set_etag(response, (await service.get_session(session, actor=actor, import_id=import_id)).rows_version)
-    items, nxt = await service.rows(
+    items, nxt = await review.rows(
         session, actor=actor, import_id=import_id, limit=limit, after=cursor, selection=sel
     )
     return StagedRowPage(
@@ -280,7 +281,7 @@ async def count_rows(
 ) -> RowCount:
     """How many staged rows match the filters."""
     sel = RowSelection(status=status_, field=field, code=code)
-    return RowCount(count=await service.count_rows(session, actor=actor, import_id=import_id, selection=sel))
+    return RowCount(count=await review.count_rows(session, actor=actor, import_id=import_id, selection=sel))
 
 
 @router.get("/{import_id}/rows/{row_no:int}", operation_id="imports-get-row", responses=answers.ROWS_ETAG)
@@ -288,7 +289,7 @@ async def get_row(
     import_id: ImportId, row_no: RowNo, session: DbSession, actor: ViewerActor, response: Response
 ) -> StagedRowRead:
     """One staged row; the ETag is the rows' version, to send back as If-Match with an edit."""
-    r, version = await service.get_row(session, actor=actor, import_id=import_id, row_no=row_no)
+    r, version = await review.get_row(session, actor=actor, import_id=import_id, row_no=row_no)
     set_etag(response, version)
     return StagedRowRead(row=r.row_no, status=r.status, data=r.data, errors=r.errors)
 
@@ -308,7 +309,7 @@ async def edit_row(
     if_match: IfMatch = None,
 ) -> StagedRowRead:
     """Fix cells of one staged row; the row is checked again. The ETag is the rows' new version."""
-    r = await service.edit_row(
+    r = await review.edit_row(
         session,
         actor=actor,
         import_id=import_id,
@@ -334,7 +335,7 @@ async def bulk_edit(
     if_match: IfMatch = None,
 ) -> BulkEditResult:
     """Set a value, find and replace, discard or restore, on chosen rows or on every row matching a filter."""
-    out = await service.bulk_edit(
+    out = await review.bulk_edit(
         session,
         actor=actor,
         import_id=import_id,
@@ -348,13 +349,13 @@ async def bulk_edit(
 @router.get("/{import_id}/errors", operation_id="imports-error-summary")
 async def error_summary(import_id: ImportId, session: DbSession, actor: ViewerActor) -> ErrorSummary:
     """Problems of the staged rows, counted by field and rule."""
-    return ErrorSummary(**await service.error_summary(session, actor=actor, import_id=import_id))
+    return ErrorSummary(**await review.error_summary(session, actor=actor, import_id=import_id))
 
 
 @router.post("/{import_id}/dry-run", operation_id="imports-dry-run", responses=ERR_409)
 async def dry_run(import_id: ImportId, body: CommitOptions, session: DbSession, actor: ViewerActor) -> DryRun:
     """What a commit with these options would do, without doing it."""
-    return DryRun(**await service.dry_run(session, actor=actor, import_id=import_id, options=body))
+    return DryRun(**await dry_run_mod.dry_run(session, actor=actor, import_id=import_id, options=body))
 
 
 COMMIT_REPLAY = (
