@@ -221,3 +221,45 @@ async def test_an_admin_elsewhere_cannot_take_over_an_account_invited_later(clie
     r = await accept(client, for_a["token"], "reset by the operator")
     assert r.status_code == 200, r.text
     assert [(w["id"], w["role"]) for w in r.json()["workspaces"]] == [(a.id, "editor")]
+
+
+async def test_membership_and_key_changes_are_in_the_audit_trail(client, ws):
+    admin = bearer(ws)
+    inv = await invite(client, ws.id, "audited@example.test", admin, role="viewer")
+    r = await register(client, inv["token"], "audited password")
+    assert r.status_code == 200, r.text
+    uid = r.json()["user"]["id"]
+    client.cookies.clear()
+    assert (
+        await client.patch(url(ws.id, f"/members/{uid}"), json={"role": "editor"}, headers=admin)
+    ).status_code == 200
+    key = await client.post(url(ws.id, "/api-keys"), json={"name": "ci", "role": "viewer"}, headers=admin)
+    assert key.status_code == 201, key.text
+    assert (
+        await client.delete(url(ws.id, f"/api-keys/{key.json()['id']}"), headers=admin)
+    ).status_code == 204
+    assert (await client.delete(url(ws.id, f"/members/{uid}"), headers=admin)).status_code == 204
+    revoked = await invite(client, ws.id, "never@example.test", admin)
+    assert (
+        await client.delete(url(ws.id, f"/invitations/{revoked['id']}"), headers=admin)
+    ).status_code == 204
+
+    r = await client.get(url(ws.id, "/audit"), params={"limit": 20}, headers=admin)
+    assert r.status_code == 200, r.text
+    lines = [(e["action"], e["subject_type"], e["actor"]["kind"]) for e in reversed(r.json()["items"])]
+    assert lines[-8:] == [
+        ("member.invited", "invitation", "api_key"),
+        ("member.joined", "member", "user"),
+        ("member.role_changed", "member", "api_key"),
+        ("api_key.created", "api_key", "api_key"),
+        ("api_key.revoked", "api_key", "api_key"),
+        ("member.removed", "member", "api_key"),
+        ("member.invited", "invitation", "api_key"),
+        ("invitation.revoked", "invitation", "api_key"),
+    ]
+    by_action = {e["action"]: e for e in r.json()["items"]}
+    assert by_action["member.joined"]["actor"]["user_id"] == uid
+    assert by_action["member.role_changed"]["payload"]["values"] == {
+        "role": {"before": "viewer", "after": "editor"}
+    }
+    assert by_action["invitation.revoked"]["payload"]["email"] == "never@example.test"

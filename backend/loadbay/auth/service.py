@@ -13,6 +13,7 @@ from loadbay.core.actor import Actor, Principal, Role
 from loadbay.core.security import hash_password, new_token, token_hash, verify_password
 from loadbay.db import utcnow
 from loadbay.errors import Conflict, NotFound, Unauthorized
+from loadbay.events import log as events
 
 API_KEY_PREFIX = "lb_"
 
@@ -139,6 +140,15 @@ async def create_api_key(session: AsyncSession, *, actor: Actor, name: str, role
     )
     session.add(key)
     await session.flush()
+    events.append(
+        session,
+        workspace_id=actor.workspace_id,
+        who=actor,
+        action="api_key.created",
+        subject_type="api_key",
+        subject_id=key.id,
+        payload={"name": name, "role": role.value},
+    )
     return key, token
 
 
@@ -152,4 +162,13 @@ async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: int) ->
         raise NotFound(f"API key {key_id} not found.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        events.append(
+            session,
+            workspace_id=actor.workspace_id,
+            who=actor,
+            action="api_key.revoked",
+            subject_type="api_key",
+            subject_id=key.id,
+            payload={"name": key.name, "role": key.role},
+        )
     await session.flush()

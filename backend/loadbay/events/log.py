@@ -1,7 +1,7 @@
 """The one writer of the event log. Call it in the transaction of the change it describes.
 
 Actions are ``<subject>.<verb>``: ``record.created|updated|deleted``, ``records.deleted_all``,
-``import.committed``, ``entity.created|updated|deleted``, ``field.created|updated|deleted``,
+``import.committed``, ``entity.created|deleted``, ``field.created|updated|deleted``,
 ``member.invited|joined|role_changed|removed``, ``invitation.revoked``, ``api_key.created|revoked``.
 """
 

@@ -19,6 +19,8 @@ from loadbay.core.actor import Actor, Role
 from loadbay.core.security import new_token, token_hash
 from loadbay.db import utcnow
 from loadbay.errors import Conflict, Forbidden, Gone, NotFound
+from loadbay.events import log as events
+from loadbay.events.log import Who
 from loadbay.invitations import repository
 from loadbay.invitations.models import Invitation
 from loadbay.workspaces import service as workspace_service
@@ -84,6 +86,15 @@ async def invite(
     )
     session.add(inv)
     await session.flush()
+    events.append(
+        session,
+        workspace_id=actor.workspace_id,
+        who=actor,
+        action="member.invited",
+        subject_type="invitation",
+        subject_id=inv.id,
+        payload={"email": email, "role": role.value},
+    )
     inviter = await session.get(User, inviter_id) if inviter_id is not None else None
     return _view(inv, inviter.email if inviter else None), token
 
@@ -102,6 +113,15 @@ async def revoke(session: AsyncSession, *, actor: Actor, invitation_id: int) -> 
         )
     if inv.revoked_at is None:
         inv.revoked_at = utcnow()
+        events.append(
+            session,
+            workspace_id=actor.workspace_id,
+            who=actor,
+            action="invitation.revoked",
+            subject_type="invitation",
+            subject_id=inv.id,
+            payload={"email": inv.email, "role": inv.role},
+        )
     await session.flush()
 
 
@@ -144,6 +164,15 @@ async def _join(session: AsyncSession, inv: Invitation, user: User) -> None:
         raise Gone("This invitation was accepted or revoked meanwhile.", code="invitation_used")
     await workspace_service.add_membership(
         session, workspace_id=inv.workspace_id, user=user, role=Role(inv.role)
+    )
+    events.append(
+        session,
+        workspace_id=inv.workspace_id,
+        who=Who(user_id=user.id),
+        action="member.joined",
+        subject_type="member",
+        subject_id=user.id,
+        payload={"email": user.email, "role": inv.role, "invitation": inv.id},
     )
 
 

@@ -10,6 +10,7 @@ from loadbay.auth.models import ApiKey, User
 from loadbay.core.actor import Actor, Principal, Role
 from loadbay.db import utcnow
 from loadbay.errors import Conflict, Forbidden, NotFound
+from loadbay.events import log as events
 from loadbay.workspaces import repository
 from loadbay.workspaces.models import Membership, Workspace
 
@@ -119,7 +120,17 @@ async def update_member(session: AsyncSession, *, actor: Actor, user_id: int, ro
         raise NotFound(f"User {user_id} is not a member of this workspace.")
     if role != Role.admin:
         await _guard_last_admin(session, m)
-    m.role = role.value
+    before, m.role = m.role, role.value
+    if before != m.role:
+        events.append(
+            session,
+            workspace_id=actor.workspace_id,
+            who=actor,
+            action="member.role_changed",
+            subject_type="member",
+            subject_id=user_id,
+            payload={"email": user.email, "values": {"role": {"before": before, "after": m.role}}},
+        )
     await session.flush()
     return _member(m, user)
 
@@ -131,10 +142,20 @@ async def remove_member(session: AsyncSession, *, actor: Actor, user_id: int) ->
     await _guard_last_admin(session, m)
     await session.delete(m)
     # Their keys stop at once (they would anyway, creator gone) and stay stopped if they come back.
-    await session.execute(
+    revoked = await session.execute(
         update(ApiKey)
         .where(ApiKey.workspace_id == actor.workspace_id, ApiKey.created_by_id == user_id)
         .where(ApiKey.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .returning(ApiKey.id)
+    )
+    events.append(
+        session,
+        workspace_id=actor.workspace_id,
+        who=actor,
+        action="member.removed",
+        subject_type="member",
+        subject_id=user_id,
+        payload={"role": m.role, "api_keys_revoked": sorted(revoked.scalars())},
     )
     await session.flush()

@@ -91,9 +91,24 @@ describe("eventSummary", () => {
     );
   });
 
+  it("says who joined, left or changed role, and which keys were made or revoked", () => {
+    expect(eventSummary(event({ action: "member.invited", subject_type: "invitation", payload: { email: "a@x.test", role: "editor" } }))).toBe(
+      "a@x.test invited as editor",
+    );
+    expect(
+      eventSummary(event({ action: "member.role_changed", subject_type: "member", payload: { email: "a@x.test", values: { role: { before: "viewer", after: "editor" } } } })),
+    ).toBe("a@x.test: viewer → editor");
+    expect(eventSummary(event({ action: "member.removed", subject_type: "member", subject_id: 7, payload: { role: "editor", api_keys_revoked: [3, 4] } }))).toBe(
+      "Member #7 removed, 2 API keys revoked",
+    );
+    expect(eventSummary(event({ action: "api_key.created", subject_type: "api_key", payload: { name: "ci", role: "viewer" } }))).toBe(
+      "API key “ci” made (viewer)",
+    );
+  });
+
   it("falls back to the counts for an action it does not know", () => {
     expect(eventSummary(event({ action: "records.archived", counts: { created: 0, updated: 2, deleted: 0 } }))).toBe("2 updated");
-    expect(eventSummary(event({ action: "member.invited", counts: {} }))).toBe("member.invited");
+    expect(eventSummary(event({ action: "workspace.renamed", counts: {} }))).toBe("workspace.renamed");
   });
 });
 

@@ -16,6 +16,13 @@ export const ACTIONS: { value: string; description: string }[] = [
   { value: "field.created", description: "A field was added" },
   { value: "field.updated", description: "A field's settings were changed" },
   { value: "field.deleted", description: "A field and its values were deleted" },
+  { value: "member.invited", description: "Someone was invited" },
+  { value: "invitation.revoked", description: "An invitation was revoked" },
+  { value: "member.joined", description: "Someone joined with an invitation" },
+  { value: "member.role_changed", description: "A member's role was changed" },
+  { value: "member.removed", description: "A member was removed" },
+  { value: "api_key.created", description: "An API key was made" },
+  { value: "api_key.revoked", description: "An API key was revoked" },
 ];
 
 export const ACTION_PREFIXES: { value: string; description: string }[] = [
@@ -23,6 +30,8 @@ export const ACTION_PREFIXES: { value: string; description: string }[] = [
   { value: "import.", description: "Every import event" },
   { value: "entity.", description: "Every entity event" },
   { value: "field.", description: "Every field event" },
+  { value: "member.", description: "Every membership event" },
+  { value: "api_key.", description: "Every API key event" },
 ];
 
 /** How an action or a prefix reads in the filter: `record.*` for the prefix `record.`. */
@@ -155,6 +164,24 @@ export function eventSummary(e: AuditEvent): string {
     }
     case "field.deleted":
       return `Field “${text(p.field) ?? "?"}” deleted${c.updated ? `; its values removed from ${plural(c.updated, "record")}` : ""}`;
+    case "member.invited":
+      return `${text(p.email) ?? "Someone"} invited as ${text(p.role) ?? "?"}`;
+    case "invitation.revoked":
+      return `Invitation of ${text(p.email) ?? "?"} revoked`;
+    case "member.joined":
+      return `${text(p.email) ?? "Someone"} joined as ${text(p.role) ?? "?"}`;
+    case "member.role_changed": {
+      const role = valueChanges(e).role;
+      return `${text(p.email) ?? "A member"}: ${text(role?.before) ?? "?"} → ${text(role?.after) ?? "?"}`;
+    }
+    case "member.removed": {
+      const keys = Array.isArray(p.api_keys_revoked) ? p.api_keys_revoked.length : 0;
+      return `Member #${e.subject_id ?? "?"} removed${keys ? `, ${plural(keys, "API key")} revoked` : ""}`;
+    }
+    case "api_key.created":
+      return `API key “${text(p.name) ?? "?"}” made (${text(p.role) ?? "?"})`;
+    case "api_key.revoked":
+      return `API key “${text(p.name) ?? "?"}” revoked`;
     default: {
       const parts = [c.created && `${c.created} created`, c.updated && `${c.updated} updated`, c.deleted && `${c.deleted} deleted`].filter(Boolean);
       return parts.length ? parts.join(", ") : e.action;
