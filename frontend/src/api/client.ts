@@ -6,6 +6,7 @@ export type ErrorBody = Schemas["ErrorBody"];
 export type Workspace = Schemas["WorkspaceRead"];
 export type Entity = Schemas["EntityRead"];
 export type Field = Schemas["FieldRead"];
+export type FieldCreate = Schemas["FieldCreate"];
 export type RecordRow = Schemas["RecordRead"];
 export type RecordPage = Schemas["RecordPage"];
 export type Me = Schemas["Me"];

@@ -1,7 +1,7 @@
 import { queryOptions } from "@tanstack/react-query";
-import { api, unwrap } from "./client";
+import { api, type FieldCreate, unwrap } from "./client";
 
-/** Query definitions shared by the app shell and the features: one key per resource. */
+/** Query definitions shared by the app shell and the features: one key per resource; and the schema's writes. */
 
 export const meQuery = () =>
   queryOptions({
@@ -42,6 +42,15 @@ export const entityQuery = (workspaceId: number, entityKey: string) =>
       ),
     staleTime: 30_000,
   });
+
+/** A new custom field of an entity; answers with the entity and all its fields (what `entityQuery` holds). */
+export const createField = (workspaceId: number, entityKey: string, body: FieldCreate) =>
+  unwrap(
+    api.POST("/api/v1/workspaces/{workspace_id}/entities/{entity_key}/fields", {
+      params: { path: { workspace_id: workspaceId, entity_key: entityKey } },
+      body,
+    }),
+  );
 
 export const recordCountQuery = (workspaceId: number, entityKey: string, q: string | undefined) =>
   queryOptions({

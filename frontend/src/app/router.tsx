@@ -148,7 +148,7 @@ function PagePending() {
 const importsRoute = createRoute({
   getParentRoute: () => workspaceRoute,
   path: "imports",
-  component: lazyRouteComponent(() => import("../features/imports/history-page")),
+  component: lazyRouteComponent(() => import("../features/imports/history/history-page")),
   pendingComponent: PagePending,
   errorComponent: RouteError,
 });
@@ -158,7 +158,7 @@ const newImportRoute = createRoute({
   path: "imports/new",
   validateSearch: (search: Record<string, unknown>): { entity?: string } =>
     typeof search.entity === "string" && /^[a-z][a-z0-9_]{0,62}$/.test(search.entity) ? { entity: search.entity } : {},
-  component: lazyRouteComponent(() => import("../features/imports/new-import-page")),
+  component: lazyRouteComponent(() => import("../features/imports/upload/new-import-page")),
   pendingComponent: PagePending,
   errorComponent: RouteError,
 });

@@ -15,7 +15,6 @@ export type BulkEdit = Schemas["BulkEdit"];
 export type BulkEditResult = Schemas["BulkEditResult"];
 export type RowSelection = Schemas["RowSelection"];
 export type ReadOptions = Schemas["ReadOptionsIn"];
-export type FieldCreate = Schemas["FieldCreate"];
 
 /** Row filters of the review grid (they are also the URL's). */
 export type RowFilter = { status?: RowStatusFilter; field?: string; code?: string };
@@ -126,7 +125,7 @@ export function fetchRows(
   );
 }
 
-// --- actions ------------------------------------------------------------------------------------
+// --- writes (the mutations in ./mutations.ts and each step's folder call these) ------------------
 
 export const createImport = (workspaceId: number, body: Schemas["ImportCreate"]) =>
   unwrap(api.POST("/api/v1/workspaces/{workspace_id}/imports", { params: { path: { workspace_id: workspaceId } }, body }));
@@ -194,14 +193,6 @@ export const retryImport = (workspaceId: number, importId: number) =>
 
 export const deleteImport = (workspaceId: number, importId: number) =>
   unwrap(api.DELETE("/api/v1/workspaces/{workspace_id}/imports/{import_id}", { params: { path: path(workspaceId, importId) } }));
-
-export const createField = (workspaceId: number, entityKey: string, body: FieldCreate) =>
-  unwrap(
-    api.POST("/api/v1/workspaces/{workspace_id}/entities/{entity_key}/fields", {
-      params: { path: { workspace_id: workspaceId, entity_key: entityKey } },
-      body,
-    }),
-  );
 
 export const reportUrl = (workspaceId: number, importId: number, format: "csv" | "xlsx") =>
   `/api/v1/workspaces/${workspaceId}/imports/${importId}/report?format=${format}`;

@@ -1,26 +1,27 @@
-import { Alert, Anchor, Badge, Group, Skeleton, Stack, Stepper, Text, Title } from "@mantine/core";
+import { Badge, Group, Skeleton, Stack, Stepper, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
-import { lazy, Suspense, useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { ApiError, errorMessage } from "../../api/client";
 import { workspacesQuery } from "../../api/queries";
 import { EmptyState } from "../../components/empty-state";
 import { ErrorState } from "../../components/error-state";
 import { AnchorLink, ButtonLink } from "../../components/links";
-import { cancelImport, commitImport, type CommitOptions, type ImportSession, importKeys, importQuery, retryImport } from "./api";
-import { Dropzone } from "./dropzone";
+import { type ImportSession, importKeys, importQuery } from "./api";
+import { ProgressPanel } from "./commit/progress-panel";
+import { ResultView } from "./commit/result-view";
+import { useImportProgress } from "./commit/use-import-events";
 import { formatInt, statusLabel, STATUS_COLORS } from "./format";
-import { MapStep } from "./map-step";
-import { PreviewStep } from "./preview-step";
-import { ProgressPanel } from "./progress-panel";
-import { ResultView } from "./result-view";
+import { MapStep } from "./mapping/map-step";
+import { useCancelImport } from "./mutations";
+import { PreviewStep } from "./preview/preview-step";
 import { type ImportStep, stepFor } from "./search";
-import { checkFile, formatBytes, type UploadProgress, uploadFile } from "./upload";
-import { useImportProgress } from "./use-import-events";
+import { formatBytes } from "./upload/upload";
+import { UploadAgain } from "./upload/upload-again";
 
 // The grid is the heavy part: it loads with the review step only.
-const ReviewStep = lazy(() => import("./review-step"));
+const ReviewStep = lazy(() => import("./review/review-step"));
 
 const route = getRouteApi("/w/$workspaceId/imports/$importId");
 
@@ -139,10 +140,7 @@ function StepView({
   const queryClient = useQueryClient();
   const running = step === "staging" || step === "progress";
   const progress = useImportProgress(workspaceId, session.id, running);
-  const setSession = (next: ImportSession) => {
-    queryClient.setQueryData(importKeys.one(workspaceId, session.id), next);
-    void queryClient.invalidateQueries({ queryKey: importKeys.list(workspaceId) });
-  };
+  const cancel = useCancelImport(workspaceId);
 
   // When the background work ends, the session moves on; the page follows.
   const progressStatus = progress.data?.status;
@@ -152,35 +150,37 @@ function StepView({
     }
   }, [running, progressStatus, session.status, queryClient, workspaceId, session.id]);
 
-  const cancel = async () => {
+  // Writes keep the session in the cache themselves (see ./mutations.ts); the page says so and moves on.
+  const onCancel = async () => {
     try {
-      setSession(await cancelImport(workspaceId, session.id));
-      void queryClient.invalidateQueries({ queryKey: ["workspaces", workspaceId, "entities"] });
+      await cancel.mutateAsync(session.id);
       notifications.show({ color: "gray", title: "Import cancelled", message: "Chunks that had not started were not imported." });
       go("result");
     } catch (err) {
       notifications.show({ color: "red", title: "Could not cancel", message: errorMessage(err) });
     }
   };
+  const progressPanel = (mode: "staging" | "commit") => (
+    <ProgressPanel mode={mode} progress={progress.data} live={progress.live} onCancel={onCancel} cancelling={cancel.isPending} />
+  );
 
   switch (step) {
     case "upload":
-      return <UploadAgain workspaceId={workspaceId} session={session} onUploaded={(s) => { setSession(s); go("map"); }} />;
+      return <UploadAgain workspaceId={workspaceId} session={session} onUploaded={() => go("map")} />;
     case "map":
       return (
         <MapStep
           workspaceId={workspaceId}
           session={session}
           isAdmin={isAdmin}
-          onStaged={(s) => {
-            setSession(s);
+          onStaged={() => {
             notifications.show({ message: "Mapping saved; every row is being read and checked." });
             go("staging");
           }}
         />
       );
     case "staging":
-      return <ProgressPanel mode="staging" progress={progress.data} live={progress.live} onCancel={cancel} />;
+      return progressPanel("staging");
     case "review":
       return (
         <Suspense fallback={<Skeleton height={480} />}>
@@ -198,76 +198,31 @@ function StepView({
         </Suspense>
       );
     case "preview":
-      return <Preview workspaceId={workspaceId} session={session} go={go} onCommitted={setSession} />;
+      return (
+        <PreviewStep
+          workspaceId={workspaceId}
+          session={session}
+          options={{ on_existing: search.onExisting ?? "overwrite", on_invalid: search.onInvalid ?? "skip" }}
+          onOptionsChange={(o) => void navigate({ search: (prev) => ({ ...prev, onExisting: o.on_existing, onInvalid: o.on_invalid }), replace: true })}
+          onBack={() => go("review")}
+          onCommitted={() => {
+            notifications.show({ color: "blue", title: "Import started", message: `${session.file_name} is being written in chunks.` });
+            go("progress");
+          }}
+        />
+      );
     case "progress":
-      return <ProgressPanel mode="commit" progress={progress.data} live={progress.live} onCancel={cancel} />;
+      return progressPanel("commit");
     case "result":
       return (
         <ResultView
           workspaceId={workspaceId}
           session={session}
-          onRetry={async () => {
-            setSession(await retryImport(workspaceId, session.id));
+          onRetried={() => {
             notifications.show({ message: "Retrying what failed." });
             go(session.staged_at ? "progress" : "staging");
           }}
         />
       );
   }
-}
-
-function Preview({ workspaceId, session, go, onCommitted }: { workspaceId: number; session: ImportSession; go: (s: ImportStep) => void; onCommitted: (s: ImportSession) => void }) {
-  const search = route.useSearch();
-  const navigate = route.useNavigate();
-  const options: CommitOptions = { on_existing: search.onExisting ?? "overwrite", on_invalid: search.onInvalid ?? "skip" };
-  // One key per session and options: a double click or a retried request never commits twice.
-  const keyRef = useRef<string>("");
-  const idempotencyKey = () => {
-    const storageKey = `loadbay:commit:${workspaceId}:${session.id}:${options.on_existing}:${options.on_invalid}`;
-    keyRef.current = sessionStorage.getItem(storageKey) ?? crypto.randomUUID();
-    sessionStorage.setItem(storageKey, keyRef.current);
-    return keyRef.current;
-  };
-  return (
-    <PreviewStep
-      workspaceId={workspaceId}
-      session={session}
-      options={options}
-      onOptionsChange={(o) => void navigate({ search: (prev) => ({ ...prev, onExisting: o.on_existing, onInvalid: o.on_invalid }), replace: true })}
-      onBack={() => go("review")}
-      onCommit={async () => {
-        onCommitted(await commitImport(workspaceId, session.id, options, idempotencyKey()));
-        notifications.show({ color: "blue", title: "Import started", message: `${session.file_name} is being written in chunks.` });
-        go("progress");
-      }}
-    />
-  );
-}
-
-function UploadAgain({ workspaceId, session, onUploaded }: { workspaceId: number; session: ImportSession; onUploaded: (s: ImportSession) => void }) {
-  const [progress, setProgress] = useState<(UploadProgress & { name: string }) | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const onFile = async (file: File) => {
-    const problem = checkFile(file);
-    if (problem) return setError(problem);
-    setError(null);
-    setProgress({ loaded: 0, total: file.size, name: file.name });
-    try {
-      onUploaded(await uploadFile(workspaceId, session.id, file, (p) => setProgress({ ...p, name: file.name })));
-    } catch (err) {
-      setProgress(null);
-      setError(errorMessage(err));
-    }
-  };
-  return (
-    <Stack gap="sm">
-      <Text size="sm">This import has no file yet. Drop one to continue.</Text>
-      <Dropzone onFile={(f) => void onFile(f)} progress={progress} />
-      {error && (
-        <Alert color="red" role="alert">
-          {error} <Anchor component="button" size="sm" onClick={() => setError(null)}>Dismiss</Anchor>
-        </Alert>
-      )}
-    </Stack>
-  );
 }

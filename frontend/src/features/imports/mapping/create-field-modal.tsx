@@ -1,7 +1,7 @@
 import { Alert, Button, Checkbox, Group, Modal, Select, Stack, TagsInput, TextInput } from "@mantine/core";
 import { useState } from "react";
-import { ApiError, type Entity, type Field, errorMessage } from "../../api/client";
-import { createField, type FieldCreate } from "./api";
+import { ApiError, type Entity, type Field, type FieldCreate, errorMessage } from "../../../api/client";
+import { useCreateField } from "./mutations";
 
 const TYPES: Field["type"][] = ["string", "text", "integer", "decimal", "boolean", "date", "datetime", "enum", "email", "url", "reference", "json"];
 const KEY = /^[a-z][a-z0-9_]{0,62}$/;
@@ -66,9 +66,9 @@ export function CreateFieldModal(props: Props) {
 function CreateFieldForm({ workspaceId, entityKey, column, proposed, inferredType, samples, existingKeys, entityKeys, onClose, onCreated }: Props & { column: string }) {
   const [draft, setDraft] = useState<Draft>(() => initialDraft(column, proposed, inferredType, samples));
   const [touched, setTouched] = useState(false);
-  const [serverError, setServerError] = useState<unknown>(null);
+  const create = useCreateField(workspaceId, entityKey);
+  // The API's word on each control; gone once the control is changed.
   const [serverFields, setServerFields] = useState<Record<string, string>>({});
-  const [saving, setSaving] = useState(false);
   const errors = { ...validateField(draft, existingKeys), ...serverFields };
   const shown = touched ? errors : {};
   const set = (patch: Partial<Draft>) => {
@@ -76,11 +76,9 @@ function CreateFieldForm({ workspaceId, entityKey, column, proposed, inferredTyp
     setServerFields({});
   };
 
-  const submit = async () => {
+  const submit = () => {
     setTouched(true);
     if (Object.keys(validateField(draft, existingKeys)).length) return;
-    setSaving(true);
-    setServerError(null);
     const body: FieldCreate = {
       key: draft.key,
       label: draft.label || null,
@@ -93,16 +91,14 @@ function CreateFieldForm({ workspaceId, entityKey, column, proposed, inferredTyp
       enum_values: draft.type === "enum" ? draft.enumValues : null,
       reference_entity: draft.type === "reference" ? draft.reference : null,
     };
-    try {
-      onCreated(await createField(workspaceId, entityKey, body), draft.key);
-    } catch (err) {
-      setServerError(err);
-      if (err instanceof ApiError) {
-        setServerFields(Object.fromEntries(err.fields.map((f) => [f.field.replace(/^body\./, "").replace("enum_values", "enumValues"), f.message])));
-      }
-    } finally {
-      setSaving(false);
-    }
+    create.mutate(body, {
+      onSuccess: (entity) => onCreated(entity, draft.key),
+      onError: (err) => {
+        if (err instanceof ApiError) {
+          setServerFields(Object.fromEntries(err.fields.map((f) => [f.field.replace(/^body\./, "").replace("enum_values", "enumValues"), f.message])));
+        }
+      },
+    });
   };
 
   return (
@@ -110,7 +106,7 @@ function CreateFieldForm({ workspaceId, entityKey, column, proposed, inferredTyp
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        void submit();
+        submit();
       }}
     >
       <Stack gap="sm">
@@ -132,16 +128,16 @@ function CreateFieldForm({ workspaceId, entityKey, column, proposed, inferredTyp
           <Select label="Refers to" required data={entityKeys} value={draft.reference} error={shown.reference} onChange={(v) => set({ reference: v })} comboboxProps={{ withinPortal: true }} />
         )}
         <Checkbox label="Required" checked={draft.required} onChange={(e) => set({ required: e.currentTarget.checked })} />
-        {serverError !== null && (
+        {create.error !== null && (
           <Alert color="red" role="alert" title="The field was not created">
-            {errorMessage(serverError)}
+            {errorMessage(create.error)}
           </Alert>
         )}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button type="submit" loading={saving}>
+          <Button type="submit" loading={create.isPending}>
             Create field
           </Button>
         </Group>

@@ -1,11 +1,12 @@
 import { Alert, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { ButtonLink } from "../../components/links";
-import { errorMessage } from "../../api/client";
-import { type ImportSession, reportUrl } from "./api";
-import { useAction } from "./use-action";
-import { formatDuration, formatExact, formatInt, plural, statusLabel } from "./format";
+import { errorMessage } from "../../../api/client";
+import { ButtonLink } from "../../../components/links";
+import { type ImportSession, reportUrl } from "../api";
+import { formatDuration, formatExact, formatInt, plural, statusLabel } from "../format";
+import { useRetryImport } from "../mutations";
 
-type Props = { workspaceId: number; session: ImportSession; onRetry: () => Promise<void> };
+/** `onRetried`: the retry started; the session (staging or committing again) is in the cache. */
+type Props = { workspaceId: number; session: ImportSession; onRetried: () => void };
 
 const COUNTS: [string, string][] = [
   ["created", "Created"],
@@ -19,8 +20,8 @@ const COUNTS: [string, string][] = [
 ];
 
 /** How an import ended: counts, the error report, and a retry of failed chunks. */
-export function ResultView({ workspaceId, session, onRetry }: Props) {
-  const { busy: retrying, error, run } = useAction();
+export function ResultView({ workspaceId, session, onRetried }: Props) {
+  const retry = useRetryImport(workspaceId);
   const c = session.counts;
   const problems = (c.invalid ?? 0) + (c.rejected ?? 0) + (c.failed ?? 0);
   const canRetry = session.status === "failed" || (session.status === "completed_with_errors" && (c.chunks_failed ?? 0) > 0);
@@ -57,9 +58,9 @@ export function ResultView({ workspaceId, session, onRetry }: Props) {
           </Paper>
         ))}
       </SimpleGrid>
-      {error !== null && (
+      {retry.error !== null && (
         <Alert color="red" role="alert">
-          {errorMessage(error)}
+          {errorMessage(retry.error)}
         </Alert>
       )}
       <Paper withBorder radius="md" p="md">
@@ -88,7 +89,7 @@ export function ResultView({ workspaceId, session, onRetry }: Props) {
           </ButtonLink>
         )}
         {canRetry && (
-          <Button color="orange" onClick={() => void run(onRetry)} loading={retrying}>
+          <Button color="orange" onClick={() => retry.mutate(session.id, { onSuccess: onRetried })} loading={retry.isPending}>
             {session.staged_at ? "Retry failed chunks" : "Retry"}
           </Button>
         )}

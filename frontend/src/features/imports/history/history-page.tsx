@@ -2,13 +2,14 @@ import { ActionIcon, Badge, Button, Group, Menu, Modal, Paper, Skeleton, Stack, 
 import { notifications } from "@mantine/notifications";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { getRouteApi, useNavigate } from "@tanstack/react-router";
-import { AnchorLink, ButtonLink } from "../../components/links";
 import { useEffect, useState } from "react";
-import { errorMessage } from "../../api/client";
-import { EmptyState } from "../../components/empty-state";
-import { ErrorState } from "../../components/error-state";
-import { cancelImport, deleteImport, FINISHED_STATUSES, type ImportSession, importKeys, importListPage, retryImport, RUNNING_STATUSES } from "./api";
-import { formatExact, formatInt, formatRelative, statusLabel, STATUS_COLORS } from "./format";
+import { errorMessage } from "../../../api/client";
+import { EmptyState } from "../../../components/empty-state";
+import { ErrorState } from "../../../components/error-state";
+import { AnchorLink, ButtonLink } from "../../../components/links";
+import { FINISHED_STATUSES, type ImportSession, importKeys, importListPage, RUNNING_STATUSES } from "../api";
+import { formatExact, formatInt, formatRelative, statusLabel, STATUS_COLORS } from "../format";
+import { useCancelImport, useDeleteImport, useRetryImport } from "../mutations";
 
 const route = getRouteApi("/w/$workspaceId/imports");
 
@@ -20,7 +21,11 @@ export default function HistoryPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [pending, setPending] = useState<Pending>(null);
-  const [busy, setBusy] = useState(false);
+  const retry = useRetryImport(workspaceId);
+  const cancel = useCancelImport(workspaceId);
+  const remove = useDeleteImport(workspaceId);
+  // One action at a time, whichever row it is on.
+  const busy = retry.isPending || cancel.isPending || remove.isPending;
   const [, setTick] = useState(0);
 
   const list = useInfiniteQuery({
@@ -38,21 +43,19 @@ export default function HistoryPage() {
   }, []);
 
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const after = () => void queryClient.invalidateQueries({ queryKey: importKeys.all(workspaceId) });
 
-  const act = async (fn: () => Promise<unknown>, done: string) => {
-    setBusy(true);
+  const act = async (write: Promise<unknown>, done: string) => {
     try {
-      await fn();
+      await write;
       notifications.show({ message: done });
-      after();
     } catch (err) {
       notifications.show({ color: "red", title: "That did not work", message: errorMessage(err) });
     } finally {
-      setBusy(false);
       setPending(null);
     }
   };
+  /** Cancel or retry: besides the session and the list, its rows, progress and version may have moved on. */
+  const changed = (s: ImportSession) => void queryClient.invalidateQueries({ queryKey: importKeys.one(workspaceId, s.id) });
 
   const open = (s: ImportSession) => void navigate({ to: "/w/$workspaceId/imports/$importId", params: { workspaceId, importId: s.id }, search: {} });
 
@@ -136,7 +139,7 @@ export default function HistoryPage() {
                     <Table.Td>
                       <Group gap={4} justify="flex-end" wrap="nowrap">
                         {canRetry && (
-                          <Button size="compact-xs" variant="light" color="orange" loading={busy} onClick={() => void act(() => retryImport(workspaceId, s.id), `Import ${s.id} is retrying.`)}>
+                          <Button size="compact-xs" variant="light" color="orange" loading={busy} onClick={() => void act(retry.mutateAsync(s.id).then(changed), `Import ${s.id} is retrying.`)}>
                             Retry
                           </Button>
                         )}
@@ -192,8 +195,8 @@ export default function HistoryPage() {
                 if (!pending) return;
                 const s = pending.session;
                 void (pending.kind === "delete"
-                  ? act(() => deleteImport(workspaceId, s.id), `Import ${s.id} deleted.`)
-                  : act(() => cancelImport(workspaceId, s.id), `Import ${s.id} cancelled.`));
+                  ? act(remove.mutateAsync(s.id), `Import ${s.id} deleted.`)
+                  : act(cancel.mutateAsync(s.id).then(changed), `Import ${s.id} cancelled.`));
               }}
             >
               {pending?.kind === "delete" ? "Delete" : "Cancel import"}

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { eventsUrl, importKeys, type Progress, progressQuery, RUNNING_STATUSES } from "./api";
+import { eventsUrl, importKeys, type Progress, progressQuery, RUNNING_STATUSES } from "../api";
 
 /**
  * The progress of a running import, pushed by server-sent events into the query cache. When the

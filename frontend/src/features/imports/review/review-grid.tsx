@@ -15,10 +15,10 @@ import {
   ValidationModule,
 } from "ag-grid-community";
 import { AgGridReact } from "ag-grid-react";
-import { useGridTheme } from "../../components/grid-theme";
+import { useGridTheme } from "../../../components/grid-theme";
 import { useEffect, useMemo, useRef } from "react";
-import type { Field } from "../../api/client";
-import type { StagedRow } from "./api";
+import type { Field } from "../../../api/client";
+import type { StagedRow } from "../api";
 import { PAGE_SIZE, type StagedDatasource } from "./staged-datasource";
 import classes from "./review-grid.module.css";
 

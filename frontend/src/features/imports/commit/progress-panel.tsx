@@ -1,33 +1,30 @@
 import { Alert, Button, Group, Modal, Paper, Progress, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useState } from "react";
-import type { Progress as ProgressData } from "./api";
-import { formatDuration, formatInt, formatRate } from "./format";
+import type { Progress as ProgressData } from "../api";
+import { formatDuration, formatInt, formatRate } from "../format";
 
 type Props = {
   progress: ProgressData | undefined;
   /** `staging`: rows are read and checked (total unknown); `commit`: chunks are written. */
   mode: "staging" | "commit";
   live: boolean;
-  onCancel?: () => Promise<void> | void;
+  /** Cancel, once confirmed; the confirmation closes when it resolves. */
+  onCancel?: () => Promise<unknown> | void;
+  /** The cancel is being sent. */
+  cancelling?: boolean;
 };
 
 /** How far a running import got: a bar, rows per second and time left, and a cancel that asks first. */
-export function ProgressPanel({ progress, mode, live, onCancel }: Props) {
+export function ProgressPanel({ progress, mode, live, onCancel, cancelling = false }: Props) {
   const [confirming, setConfirming] = useState(false);
-  const [cancelling, setCancelling] = useState(false);
   const total = progress?.rows_total ?? 0;
   const done = progress?.rows_done ?? 0;
   const pct = mode === "commit" && total > 0 ? Math.min(100, (done / total) * 100) : 0;
   const running = progress ? progress.status === "staging" || progress.status === "committing" : true;
 
   const cancel = async () => {
-    setCancelling(true);
-    try {
-      await onCancel?.();
-      setConfirming(false);
-    } finally {
-      setCancelling(false);
-    }
+    await onCancel?.();
+    setConfirming(false);
   };
 
   return (

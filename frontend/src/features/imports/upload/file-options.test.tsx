@@ -1,8 +1,8 @@
 import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { renderWithProviders } from "../../test/render";
-import type { ImportSession, ReadOptions } from "./api";
+import { renderWithProviders } from "../../../test/render";
+import type { ImportSession, ReadOptions } from "../api";
 import { FileOptions } from "./file-options";
 
 function session(profile: Partial<NonNullable<ImportSession["profile"]>> = {}): ImportSession {
@@ -29,8 +29,8 @@ function session(profile: Partial<NonNullable<ImportSession["profile"]>> = {}): 
 }
 
 function setup(s: ImportSession) {
-  const onApply = vi.fn(async (_options: ReadOptions) => {});
-  renderWithProviders(<FileOptions session={s} onApply={onApply} />);
+  const onApply = vi.fn((_options: ReadOptions) => {});
+  renderWithProviders(<FileOptions session={s} onApply={onApply} applying={false} error={null} />);
   return { onApply };
 }
 

@@ -1,9 +1,8 @@
 import { Alert, Button, Collapse, Group, NumberInput, Paper, Select, Stack, Text, TextInput, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { useState } from "react";
-import { errorMessage } from "../../api/client";
-import type { ImportSession, ReadOptions } from "./api";
-import { useAction } from "./use-action";
+import { errorMessage } from "../../../api/client";
+import type { ImportSession, ReadOptions } from "../api";
 
 const ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "windows-1252", "iso-8859-1", "iso-8859-15", "cp850", "shift_jis", "gb18030"];
 const DELIMITERS = [
@@ -20,10 +19,16 @@ const DECIMALS = [
   { value: ".", label: "Point: 1,234.56" },
 ];
 
-type Props = { session: ImportSession; onApply: (options: ReadOptions) => Promise<void> };
+type Props = {
+  session: ImportSession;
+  onApply: (options: ReadOptions) => void;
+  /** The file is being read again; and why that failed (null when it did not). */
+  applying: boolean;
+  error: Error | null;
+};
 
 /** How the file is read (encoding, delimiter, header row, sheet, records path, decimal mark): only what its format needs. */
-export function FileOptions({ session, onApply }: Props) {
+export function FileOptions({ session, onApply, applying, error }: Props) {
   const profile = session.profile;
   const format = profile?.format ?? session.format ?? "csv";
   const text = format === "csv" || format === "tsv";
@@ -40,7 +45,6 @@ export function FileOptions({ session, onApply }: Props) {
   // What the person did not change is detected again (a new sheet has its own header row).
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const touch = (k: string) => setTouched((t) => new Set(t).add(k));
-  const { busy, error, run } = useAction();
 
   if (!profile || !(text || sheets.length > 0 || json || format === "xlsx" || format === "xls" || format === "ods")) return null;
 
@@ -57,16 +61,14 @@ export function FileOptions({ session, onApply }: Props) {
     .join(", ");
 
   const apply = () =>
-    run(() =>
-      onApply({
-        encoding: text && touched.has("encoding") ? encoding : null,
-        delimiter: text && touched.has("delimiter") ? delimiter : null,
-        header_row: json || !touched.has("header") ? null : typeof headerRow === "number" ? headerRow : Number(headerRow),
-        sheet: sheets.length ? sheet : null,
-        records_path: json ? recordsPath || null : null,
-        decimal: decimal === "," || decimal === "." ? decimal : null,
-      }),
-    );
+    onApply({
+      encoding: text && touched.has("encoding") ? encoding : null,
+      delimiter: text && touched.has("delimiter") ? delimiter : null,
+      header_row: json || !touched.has("header") ? null : typeof headerRow === "number" ? headerRow : Number(headerRow),
+      sheet: sheets.length ? sheet : null,
+      records_path: json ? recordsPath || null : null,
+      decimal: decimal === "," || decimal === "." ? decimal : null,
+    });
 
   return (
     <Paper withBorder radius="md" p="sm">
@@ -98,7 +100,7 @@ export function FileOptions({ session, onApply }: Props) {
             {!json && <NumberInput label="Header row" description="0: no header" w={140} min={0} max={10000} value={headerRow} onChange={(v) => { setHeaderRow(v); touch("header"); }} />}
             <Select label="Decimal mark" w={190} data={DECIMALS} value={decimal} onChange={(v) => setDecimal(v ?? "detect")} allowDeselect={false} comboboxProps={{ withinPortal: true }} />
             {json && <TextInput label="Records path" description="Dotted path to the array, e.g. orderedItems" w={280} value={recordsPath} onChange={(e) => setRecordsPath(e.currentTarget.value)} />}
-            <Button onClick={() => void apply()} loading={busy} variant="light">
+            <Button onClick={apply} loading={applying} variant="light">
               Read again
             </Button>
           </Group>

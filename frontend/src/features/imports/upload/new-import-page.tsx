@@ -1,14 +1,13 @@
 import { Alert, Anchor, Select, Stack, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, useNavigate } from "@tanstack/react-router";
 import { useRef, useState } from "react";
-import { errorMessage } from "../../api/client";
-import { entitiesQuery } from "../../api/queries";
-import { AnchorLink } from "../../components/links";
-import { createImport, importKeys } from "./api";
+import { entitiesQuery } from "../../../api/queries";
+import { AnchorLink } from "../../../components/links";
 import { Dropzone } from "./dropzone";
-import { checkFile, formatBytes, MAX_UPLOAD_BYTES, type UploadProgress, uploadFile } from "./upload";
+import { useUploadFile } from "./mutations";
+import { checkFile, formatBytes, MAX_UPLOAD_BYTES, type UploadProgress, uploadError } from "./upload";
 
 const route = getRouteApi("/w/$workspaceId/imports/new");
 
@@ -17,33 +16,35 @@ export default function NewImportPage() {
   const { workspaceId } = route.useParams();
   const search = route.useSearch();
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
   const entities = useQuery(entitiesQuery(workspaceId));
+  const upload = useUploadFile(workspaceId);
   const [entity, setEntity] = useState<string | null>(search.entity ?? null);
-  const [error, setError] = useState<string | null>(null);
+  // Why the file was not sent: refused before sending, or the upload's own error.
+  const [problem, setProblem] = useState<string | null>(null);
+  const error = problem ?? (upload.error ? uploadError(upload.error) : null);
+  const dismiss = () => {
+    setProblem(null);
+    upload.reset();
+  };
   const [progress, setProgress] = useState<(UploadProgress & { name: string }) | null>(null);
   const abort = useRef<AbortController | null>(null);
 
   const onFile = async (file: File) => {
-    const problem = checkFile(file);
-    if (problem) {
-      setError(problem);
+    const refused = checkFile(file);
+    if (refused) {
+      setProblem(refused);
       return;
     }
-    setError(null);
+    setProblem(null);
     setProgress({ loaded: 0, total: file.size, name: file.name });
     abort.current = new AbortController();
     try {
-      const session = await createImport(workspaceId, { entity, file_name: file.name, duplicate_policy: "last_wins" });
-      const uploaded = await uploadFile(workspaceId, session.id, file, (p) => setProgress({ ...p, name: file.name }), abort.current.signal);
-      queryClient.setQueryData(importKeys.one(workspaceId, uploaded.id), uploaded);
-      void queryClient.invalidateQueries({ queryKey: importKeys.list(workspaceId) });
+      const uploaded = await upload.mutateAsync({ file, entity, onProgress: (p) => setProgress({ ...p, name: file.name }), signal: abort.current.signal });
       notifications.show({ color: "green", title: "File uploaded", message: `${file.name} (${formatBytes(file.size)}) is read; map its columns next.` });
       void navigate({ to: "/w/$workspaceId/imports/$importId", params: { workspaceId, importId: uploaded.id }, search: { step: "map" } });
-    } catch (err) {
+    } catch {
+      // The message is the mutation's error, shown below.
       setProgress(null);
-      if (err instanceof DOMException && err.name === "AbortError") setError("The upload was cancelled.");
-      else setError(errorMessage(err));
     }
   };
 
@@ -75,10 +76,10 @@ export default function NewImportPage() {
         Files up to {formatBytes(MAX_UPLOAD_BYTES)}. The file streams to the server; nothing is imported until you commit.
       </Text>
       {error && (
-        <Alert color="red" role="alert" title="The file was not uploaded" withCloseButton onClose={() => setError(null)}>
+        <Alert color="red" role="alert" title="The file was not uploaded" withCloseButton onClose={dismiss}>
           {error}{" "}
           {error.includes("cancelled") ? null : (
-            <Anchor component="button" size="sm" onClick={() => setError(null)}>
+            <Anchor component="button" size="sm" onClick={dismiss}>
               Choose another file
             </Anchor>
           )}

@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Paper, Select, SimpleGrid, Stack, Text, Title, Tooltip } from "@mantine/core";
-import type { Field } from "../../api/client";
-import type { ColumnMapping, ColumnProfile } from "./api";
+import type { Field } from "../../../api/client";
+import type { ColumnMapping, ColumnProfile } from "../api";
 import type { Bucket, MappingState } from "./mapping-state";
 
 type Props = {

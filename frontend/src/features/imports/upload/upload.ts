@@ -1,5 +1,5 @@
-import { ApiError, type ErrorBody } from "../../api/client";
-import type { ImportSession } from "./api";
+import { ApiError, type ErrorBody, errorMessage } from "../../../api/client";
+import type { ImportSession } from "../api";
 
 /**
  * The server's upload limit. The API refuses a larger body with 413 (`LOADBAY_MAX_UPLOAD_BYTES`,
@@ -27,6 +27,11 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${v.toLocaleString("en-US", { maximumFractionDigits: v < 10 ? 1 : 0 })} ${units[i]}`;
+}
+
+/** What went wrong with an upload, said for the person who started it. */
+export function uploadError(err: unknown): string {
+  return err instanceof DOMException && err.name === "AbortError" ? "The upload was cancelled." : errorMessage(err);
 }
 
 export type UploadProgress = { loaded: number; total: number };

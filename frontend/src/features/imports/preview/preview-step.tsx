@@ -1,32 +1,32 @@
 import { Alert, Button, Code, Group, Modal, Paper, Radio, SimpleGrid, Skeleton, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { errorMessage } from "../../api/client";
-import { ErrorState } from "../../components/error-state";
-import { type CommitOptions, dryRunQuery, type ImportSession } from "./api";
-import { formatInt } from "./format";
-import { useAction } from "./use-action";
+import { errorMessage } from "../../../api/client";
+import { ErrorState } from "../../../components/error-state";
+import { type CommitOptions, dryRunQuery, type ImportSession } from "../api";
+import { useCommitImport } from "../commit/mutations";
+import { formatInt } from "../format";
 
 type Props = {
   workspaceId: number;
   session: ImportSession;
   options: CommitOptions;
   onOptionsChange: (o: CommitOptions) => void;
-  onCommit: () => Promise<void>;
+  /** The commit started: the session is committing now. */
+  onCommitted: () => void;
   onBack: () => void;
 };
 
 /** What a commit would do, before it does it: counts, a before/after sample, and the options. */
-export function PreviewStep({ workspaceId, session, options, onOptionsChange, onCommit, onBack }: Props) {
+export function PreviewStep({ workspaceId, session, options, onOptionsChange, onCommitted, onBack }: Props) {
   const dry = useQuery(dryRunQuery(workspaceId, session.id, options));
   const [confirming, setConfirming] = useState(false);
-  const { busy: committing, error, run } = useAction();
+  const commit = useCommitImport(workspaceId, session.id);
   const writes = dry.data ? dry.data.created + dry.data.updated : 0;
   const refuses = options.on_invalid === "abort" && dry.data ? dry.data.invalid + dry.data.rejected > 0 : false;
 
-  const commit = async () => {
-    if (!(await run(onCommit))) setConfirming(false);
-  };
+  // Refused: the confirmation closes, and the message shows beside the button.
+  const start = () => commit.mutate(options, { onSuccess: onCommitted, onError: () => setConfirming(false) });
 
   return (
     <Stack gap="md">
@@ -101,9 +101,9 @@ export function PreviewStep({ workspaceId, session, options, onOptionsChange, on
           )}
         </>
       )}
-      {error !== null && (
+      {commit.error !== null && (
         <Alert color="red" role="alert" title="The import did not start">
-          {errorMessage(error)}
+          {errorMessage(commit.error)}
         </Alert>
       )}
       <Group justify="space-between">
@@ -123,7 +123,7 @@ export function PreviewStep({ workspaceId, session, options, onOptionsChange, on
             <Button variant="default" onClick={() => setConfirming(false)}>
               Not yet
             </Button>
-            <Button loading={committing} onClick={() => void commit()}>
+            <Button loading={commit.isPending} onClick={start}>
               Start import
             </Button>
           </Group>

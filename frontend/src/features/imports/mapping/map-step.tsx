@@ -1,14 +1,14 @@
 import { Alert, Button, Group, List, Paper, Select, Skeleton, Stack, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { type Entity, errorMessage } from "../../api/client";
-import { entitiesQuery, entityQuery } from "../../api/queries";
-import { ErrorState } from "../../components/error-state";
-import { type ImportSession, importKeys, saveMapping, setReadOptions, startStaging } from "./api";
+import { type Entity, errorMessage } from "../../../api/client";
+import { entitiesQuery, entityQuery } from "../../../api/queries";
+import { ErrorState } from "../../../components/error-state";
+import type { ImportSession } from "../api";
+import { FileOptions } from "../upload/file-options";
+import { useSetReadOptions } from "../upload/mutations";
 import { CreateFieldModal } from "./create-field-modal";
-import { FileOptions } from "./file-options";
-import { useAction } from "./use-action";
 import { MappingBuckets } from "./mapping-buckets";
 import {
   acceptSuggestion,
@@ -22,23 +22,19 @@ import {
   mappingToSave,
   restoreColumn,
 } from "./mapping-state";
+import { useSaveMappingAndStage } from "./mutations";
 
 type Props = { workspaceId: number; session: ImportSession; isAdmin: boolean; onStaged: (s: ImportSession) => void };
 
 /** The map screen: the entity, how the file is read, and where each column goes. */
 export function MapStep({ workspaceId, session, isAdmin, onStaged }: Props) {
-  const queryClient = useQueryClient();
   const entities = useQuery(entitiesQuery(workspaceId));
   // The entity the server's suggestions are for: the declared one, else the best fit.
   const matches = session.entity_matches ?? [];
   const suggestedFor = session.entity ?? matches[0]?.entity ?? null;
   const [entityKey, setEntityKey] = useState<string | null>(suggestedFor);
 
-  const applyOptions = async (options: Parameters<typeof setReadOptions>[2]) => {
-    const next = await setReadOptions(workspaceId, session.id, options);
-    queryClient.setQueryData(importKeys.one(workspaceId, session.id), next);
-    notifications.show({ message: `The file was read again: ${next.profile?.columns.length ?? 0} columns.` });
-  };
+  const readAgain = useSetReadOptions(workspaceId, session.id);
 
   // A new reading of the file (other options) starts the options and the mapping afresh.
   const p = session.profile;
@@ -78,7 +74,17 @@ export function MapStep({ workspaceId, session, isAdmin, onStaged }: Props) {
           </Alert>
         )}
       </Paper>
-      <FileOptions key={reading} session={session} onApply={applyOptions} />
+      <FileOptions
+        key={reading}
+        session={session}
+        onApply={(options) =>
+          readAgain.mutate(options, {
+            onSuccess: (next) => notifications.show({ message: `The file was read again: ${next.profile?.columns.length ?? 0} columns.` }),
+          })
+        }
+        applying={readAgain.isPending}
+        error={readAgain.error}
+      />
       {entityKey ? (
         <EntityMapping
           key={`${entityKey}:${reading}`}
@@ -114,14 +120,13 @@ function EntityMapping({
   entityKeys: string[];
   onStaged: (s: ImportSession) => void;
 }) {
-  const queryClient = useQueryClient();
   const entity = useQuery(entityQuery(workspaceId, entityKey));
   const suggestions = session.suggestions ?? [];
   const columns = session.profile?.columns ?? [];
   const names = columns.map((c) => c.name);
   const [state, setState] = useState<MappingState | null>(null);
   const [creating, setCreating] = useState<string | null>(null);
-  const { busy: saving, error, run } = useAction();
+  const save = useSaveMappingAndStage(workspaceId, session.id);
 
   if (entity.isPending) return <Skeleton height={320} />;
   if (entity.isError) return <ErrorState title="Could not load the entity's fields" error={entity.error} onRetry={() => void entity.refetch()} />;
@@ -137,20 +142,10 @@ function EntityMapping({
   const suggestionFor = (col: string) => (useSuggestions ? suggestions.find((s) => s.column === col) : undefined);
   const creatingColumn = creating ? columns.find((c) => c.name === creating) : undefined;
 
-  const save = () =>
-    run(async () => {
-      await saveMapping(workspaceId, session.id, { entity: entityKey, columns: mappingToSave(mapping) });
-      const staged = await startStaging(workspaceId, session.id);
-      queryClient.setQueryData(importKeys.one(workspaceId, session.id), staged);
-      void queryClient.invalidateQueries({ queryKey: importKeys.rows(workspaceId, session.id) });
-      onStaged(staged);
-    });
-
+  // The entity's cache is updated by the mutation; here the column gets its new field.
   const onCreated = (updated: Entity, fieldKey: string) => {
     const column = creating;
     setCreating(null);
-    queryClient.setQueryData(entityQuery(workspaceId, entityKey).queryKey, updated);
-    void queryClient.invalidateQueries({ queryKey: ["workspaces", workspaceId, "entities"] });
     const field = updated.fields.find((f) => f.key === fieldKey) ?? { key: fieldKey, label: fieldKey };
     if (column) setState(assignField(mapping, column, field.key));
     notifications.show({ color: "green", title: "Field created", message: `${entity.data.label} now has the field “${field.label}”; column “${column}” fills it.` });
@@ -184,16 +179,20 @@ function EntityMapping({
               {counts.suggested === 1 ? "One suggestion is" : `${counts.suggested} suggestions are`} not accepted yet and will be ignored.
             </Text>
           )}
-          {error !== null && (
+          {save.error !== null && (
             <Alert color="red" role="alert" title="The mapping was not saved">
-              {errorMessage(error)}
+              {errorMessage(save.error)}
             </Alert>
           )}
           <Group justify="space-between">
             <Text size="sm">
               {counts.mapped} of {columns.length} columns mapped
             </Text>
-            <Button onClick={() => void save()} loading={saving} disabled={problems.length > 0}>
+            <Button
+              onClick={() => save.mutate({ entity: entityKey, columns: mappingToSave(mapping) }, { onSuccess: onStaged })}
+              loading={save.isPending}
+              disabled={problems.length > 0}
+            >
               Save mapping and check rows
             </Button>
           </Group>

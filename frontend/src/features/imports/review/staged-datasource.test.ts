@@ -1,6 +1,6 @@
 import type { IGetRowsParams } from "ag-grid-community";
 import { describe, expect, it } from "vitest";
-import type { StagedRow } from "./api";
+import type { StagedRow } from "../api";
 import { createStagedDatasource, PAGE_SIZE } from "./staged-datasource";
 
 /** A fake `imports-rows`: rows after a cursor, in row-number order, and who asked for what. */

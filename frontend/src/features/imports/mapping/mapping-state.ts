@@ -1,5 +1,5 @@
-import type { Field } from "../../api/client";
-import type { ColumnMapping } from "./api";
+import type { Field } from "../../../api/client";
+import type { ColumnMapping } from "../api";
 
 /** Where each column of the file goes, as the person decides on the map screen. */
 

@@ -1,5 +1,5 @@
 import type { IDatasource, IGetRowsParams } from "ag-grid-community";
-import type { RowFilter, StagedRow } from "./api";
+import type { RowFilter, StagedRow } from "../api";
 
 export const PAGE_SIZE = 100;
 const WALK_PAGE = 1000;

@@ -1,9 +1,8 @@
 import { Alert, Button, Drawer, Group, Radio, SegmentedControl, Select, Stack, Text, TextInput } from "@mantine/core";
 import { useState } from "react";
-import { errorMessage, type Field } from "../../api/client";
-import type { BulkEdit, BulkEditResult, RowFilter } from "./api";
-import { formatInt, plural } from "./format";
-import { useAction } from "./use-action";
+import { errorMessage, type Field } from "../../../api/client";
+import type { BulkEdit, BulkEditResult, RowFilter } from "../api";
+import { formatInt, plural } from "../format";
 
 type Action = BulkEdit["action"];
 type Scope = "selected" | "filter";
@@ -19,7 +18,11 @@ type Props = {
   describeFilter: string;
   /** Whether this edit can be undone afterwards, and how; null when it cannot. */
   undoHint: (edit: BulkEdit) => string | null;
+  /** Sends the edit; resolves with what it did, rejects when it was refused. */
   onApply: (edit: BulkEdit) => Promise<BulkEditResult>;
+  /** The edit is being sent; and why the last one was refused (null when it was not). */
+  applying: boolean;
+  error: Error | null;
 };
 
 const ACTIONS: { value: Action; label: string }[] = [
@@ -38,7 +41,7 @@ export function BulkDrawer(props: Props) {
   );
 }
 
-function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describeFilter, undoHint, onApply }: Props) {
+function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describeFilter, undoHint, onApply, applying, error }: Props) {
   const [action, setAction] = useState<Action>("set");
   const [scope, setScope] = useState<Scope>(selectedRows.length ? "selected" : "filter");
   const [field, setField] = useState<string | null>(filter.field && fields.some((f) => f.key === filter.field) ? filter.field : null);
@@ -46,7 +49,6 @@ function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describe
   const [find, setFind] = useState("");
   const [replace, setReplace] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const { busy, error, run } = useAction();
   const [result, setResult] = useState<BulkEditResult | null>(null);
 
   const count = scope === "selected" ? selectedRows.length : filterCount;
@@ -73,10 +75,14 @@ function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describe
   const undo = undoHint(edit);
 
   const apply = () =>
-    run(async () => {
-      setResult(await onApply(edit));
-      setConfirming(false);
-    });
+    onApply(edit).then(
+      (done) => {
+        setResult(done);
+        setConfirming(false);
+      },
+      // Refused: the message is `error`, shown above the confirmation.
+      () => {},
+    );
 
   if (result) {
     return (
@@ -142,7 +148,7 @@ function BulkForm({ onClose, fields, selectedRows, filter, filterCount, describe
               <Button variant="default" size="xs" onClick={() => setConfirming(false)}>
                 Back
               </Button>
-              <Button size="xs" color="orange" loading={busy} onClick={() => void apply()}>
+              <Button size="xs" color="orange" loading={applying} onClick={() => void apply()}>
                 Yes, change {rowsText}
               </Button>
             </Group>

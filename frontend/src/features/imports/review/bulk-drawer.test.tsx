@@ -1,18 +1,28 @@
+import { useMutation } from "@tanstack/react-query";
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import type { ComponentProps } from "react";
 import { describe, expect, it, vi } from "vitest";
-import { ApiError, type Field } from "../../api/client";
-import { renderWithProviders } from "../../test/render";
-import type { BulkEdit } from "./api";
+import { ApiError, type Field } from "../../../api/client";
+import { renderWithProviders } from "../../../test/render";
+import type { BulkEdit, BulkEditResult } from "../api";
 import { BulkDrawer } from "./bulk-drawer";
 
 const fields = [{ key: "price", label: "Price" }, { key: "name", label: "Name" }] as Field[];
 
-function setup(props: Partial<Parameters<typeof BulkDrawer>[0]> = {}) {
-  const onApply = vi.fn(async (_edit: BulkEdit) => ({ matched: 3, changed: 3, now_valid: 2, now_invalid: 1 }));
+type Props = ComponentProps<typeof BulkDrawer>;
+
+/** The drawer as the review screen wires it: the edit is a mutation, its pending state and error go back in. */
+function Wired({ onApply, ...props }: Omit<Props, "applying" | "error">) {
+  const apply = useMutation({ mutationFn: (edit: BulkEdit) => onApply(edit) });
+  return <BulkDrawer {...props} onApply={apply.mutateAsync} applying={apply.isPending} error={apply.error} />;
+}
+
+function setup(props: Partial<Omit<Props, "applying" | "error">> = {}) {
+  const onApply = vi.fn(async (_edit: BulkEdit): Promise<BulkEditResult> => ({ matched: 3, changed: 3, now_valid: 2, now_invalid: 1 }));
   const onClose = vi.fn();
   renderWithProviders(
-    <BulkDrawer
+    <Wired
       opened
       onClose={onClose}
       fields={fields}

@@ -2,9 +2,9 @@ import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";
-import type { Field } from "../../api/client";
-import { renderWithProviders } from "../../test/render";
-import type { ColumnMapping, ColumnProfile } from "./api";
+import type { Field } from "../../../api/client";
+import { renderWithProviders } from "../../../test/render";
+import type { ColumnMapping, ColumnProfile } from "../api";
 import { MappingBuckets } from "./mapping-buckets";
 import { acceptSuggestion, assignField, ignoreColumn, initialMapping, mappingProblems, mappingToSave, restoreColumn } from "./mapping-state";
 

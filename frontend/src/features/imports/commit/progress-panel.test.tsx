@@ -1,8 +1,8 @@
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { renderWithProviders } from "../../test/render";
-import type { Progress } from "./api";
+import { renderWithProviders } from "../../../test/render";
+import type { Progress } from "../api";
 import { ProgressPanel } from "./progress-panel";
 
 const progress = (p: Partial<Progress> = {}): Progress => ({
