@@ -248,10 +248,6 @@ async def _reference_id(
     return target.id
 
 
-async def _sync_indexes(session: AsyncSession, entity: Entity, f: FieldDef, was_unique: bool | None) -> None:
-    await writer.sync_field_indexes(session, entity, f)
-
-
 async def _count_missing(session: AsyncSession, entity_id: int, key: str) -> int:
     expr: ColumnClause[Any] = literal_column(rsql.text_expr(_dialect(session), key))
     stmt = (
@@ -356,7 +352,7 @@ async def create_entity(
     session.add_all(rows)
     await session.flush()
     for f in rows:
-        await _sync_indexes(session, entity, f, None)
+        await writer.sync_field_indexes(session, entity, f)
     events.append(
         session,
         workspace_id=ws,
@@ -444,7 +440,7 @@ async def create_field(
     f = _field_row(view.entity, spec, ref_id, pos)
     session.add(f)
     await session.flush()
-    await _sync_indexes(session, view.entity, f, None)
+    await writer.sync_field_indexes(session, view.entity, f)
     events.append(
         session,
         workspace_id=actor.workspace_id,
@@ -520,7 +516,7 @@ async def update_field(
             )
     await session.flush()
     if index_changed:
-        await _sync_indexes(session, view.entity, f, current["unique"])
+        await writer.sync_field_indexes(session, view.entity, f)
     after = field_read(f, view.ref_keys)
     changed = {
         k: {"before": current.get(k), "after": after.get(k)} for k in after if after.get(k) != current.get(k)
